@@ -1,0 +1,172 @@
+/**
+ * Slack through the Web API (chat.postMessage) with a bot token. @slack/web-api is imported
+ * in connect() only, so --help, checks and dry runs never load it.
+ */
+import type { Logger, WebClientOptions } from '@slack/web-api';
+import type { Problem, Rendered } from '../core/types.js';
+import { UserError } from '../errors.js';
+import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
+import type { Channel } from './types.js';
+
+/** Slack truncates message text beyond this (it advises staying under 4,000). */
+const MAX_TEXT_CHARS = 40_000;
+/** Backstop per HTTP request; the dispatcher's signal is the real time limit. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+type Rule = { retryable: boolean; reason: string };
+const TOKEN = (what: string) => ({ retryable: false, reason: `${what}: check SLACK_BOT_TOKEN` });
+
+/** Slack's `error` field (HTTP 200, ok:false) → decision. Unknown codes are permanent. */
+const SLACK_ERRORS: Record<string, Rule> = {
+  invalid_auth: TOKEN('Slack rejected the bot token'),
+  not_authed: TOKEN('Slack received no bot token'),
+  account_inactive: TOKEN('the Slack bot or its workspace is deactivated'),
+  token_revoked: TOKEN('the Slack bot token was revoked'),
+  token_expired: TOKEN('the Slack bot token has expired'),
+  missing_scope: TOKEN('the Slack app lacks the chat:write scope: add it and reinstall the app'),
+  channel_not_found: { retryable: false, reason: 'Slack channel not found: check the slack column of the contact (or SLACK_CHANNEL); for a private channel, invite the bot to it' },
+  not_in_channel: { retryable: false, reason: 'the bot is not a member of this Slack channel: invite the bot to the channel (/invite @bot)' },
+  is_archived: { retryable: false, reason: 'the Slack channel is archived: unarchive it or use another channel' },
+  user_not_found: { retryable: false, reason: 'Slack user not found: check the member id (U…) in the contacts file' },
+  user_disabled: { retryable: false, reason: 'this Slack account is deactivated' },
+  cannot_dm_bot: { retryable: false, reason: 'this Slack member id belongs to a bot, which cannot receive messages' },
+  restricted_action: { retryable: false, reason: 'the workspace does not let the bot post in this channel' },
+  msg_too_long: { retryable: false, reason: 'the message is too long for Slack: shorten the template' },
+  no_text: { retryable: false, reason: 'the Slack message is empty: check the template' },
+  ratelimited: { retryable: true, reason: 'Slack rate limit reached' },
+  internal_error: { retryable: true, reason: 'Slack had an internal error' },
+  fatal_error: { retryable: true, reason: 'Slack had an internal error' },
+  service_unavailable: { retryable: true, reason: 'Slack is unavailable for now' },
+  request_timeout: { retryable: true, reason: 'Slack timed out while reading the request' },
+};
+
+export const slack: Channel = {
+  name: 'slack',
+  // A member id (U…/W…) is posted to directly: chat.postMessage opens the DM itself.
+  address: (contact) => contact.slack,
+  broadcastAddress: (config) => config.slack.broadcastChannel,
+  missingConfig: (config) => (config.slack.token ? [] : ['SLACK_BOT_TOKEN']),
+
+  check(message: Rendered): Problem[] {
+    const length = escapeSlackText(message.text).length;
+    if (length > MAX_TEXT_CHARS) {
+      return [{ where: 'slack', group: 'limits', message: `the Slack message is ${length} characters long; Slack truncates beyond ${MAX_TEXT_CHARS}: shorten the template` }];
+    }
+    return [];
+  },
+
+  async connect(config) {
+    const { token, apiUrl } = config.slack;
+    if (!token) throw new UserError('Slack is not configured: set SLACK_BOT_TOKEN.');
+    const { WebClient, LogLevel } = await import('@slack/web-api');
+    // The SDK logs to stdout by default, which would corrupt --json output.
+    const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, setName() {}, getLevel: () => LogLevel.ERROR };
+    const options: WebClientOptions = {
+      slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+      allowAbsoluteUrls: false,
+      logger: quiet,
+      // Hidden retries off: by default the SDK sleeps through 429s (pausing every call of the
+      // client) and retries failures up to 10 times over ~30 minutes. The dispatcher retries.
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: REQUEST_TIMEOUT_MS,
+    };
+    // The SDK takes no per-call signal, only a custom fetch: one light client per call ties
+    // the HTTP request to that call's signal, so an abort really cancels it.
+    const clientFor = (signal: AbortSignal) =>
+      new WebClient(token, {
+        ...options,
+        fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      });
+    const host = new URL(options.slackApiUrl!).host;
+    return {
+      async send(message, signal) {
+        try {
+          const res = await clientFor(signal).chat.postMessage({ channel: message.to, text: escapeSlackText(message.text), unfurl_links: false, mrkdwn: true });
+          return { providerId: `${res.channel}:${res.ts}` };
+        } catch (err) {
+          throw toDeliveryError(err, signal, host, true);
+        }
+      },
+      async verify(signal) {
+        try {
+          await clientFor(signal).auth.test();
+        } catch (err) {
+          throw toDeliveryError(err, signal, host, false);
+        }
+      },
+      async close() {},
+    };
+  },
+};
+
+/** Links and mentions a template may write on purpose: `<https://…|label>`, `<mailto:…>`, `<@U…>`, `<#C…>`, `<!here>`, `<!subteam^S…>`. */
+const SLACK_MARKUP = /<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|![a-z]+(?:\^[^<>|]+)?|(?:https?:\/\/|mailto:)[^\s<>|]+)(?:\|[^<>]*)?>/g;
+
+/**
+ * Slack reads `&`, `<` and `>` as control characters, so they are escaped everywhere except
+ * inside the link and mention forms above, which pass through unchanged:
+ *
+ * | written                             | sent                          |
+ * |-------------------------------------|-------------------------------|
+ * | `Tom & Jerry`                       | `Tom &amp; Jerry`             |
+ * | `<b>bold</b>`, `a < b`              | `&lt;b&gt;bold&lt;/b&gt;`, `a &lt; b` |
+ * | `<https://status.example|Status>`   | unchanged                     |
+ * | `<@U0123ABC>`, `<#C0123ABC>`, `<!here>` | unchanged                 |
+ */
+export function escapeSlackText(text: string): string {
+  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(SLACK_MARKUP)) {
+    out += escape(text.slice(last, m.index)) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + escape(text.slice(last));
+}
+
+interface SdkError {
+  code?: string;
+  retryAfter?: number;
+  statusCode?: number;
+  data?: { error?: string; response_metadata?: { retryAfter?: number } };
+  original?: { name?: string; cause?: { code?: string } };
+  message?: string;
+}
+
+function toDeliveryError(err: unknown, signal: AbortSignal, host: string, sending: boolean): DeliveryError {
+  const e = (err ?? {}) as SdkError;
+  const maybePosted = sending ? '; the message may or may not have been posted' : '';
+  if (signal.aborted || e.original?.name === 'TimeoutError') {
+    return new RetryableError(`no answer from Slack within the time limit${maybePosted}`, 'timeout', undefined, sending);
+  }
+  switch (e.code) {
+    case 'slack_webapi_rate_limited_error': // HTTP 429, thrown at once thanks to rejectRateLimitedCalls
+      return new RetryableError(`Slack rate limit reached; it asked to wait ${e.retryAfter} s`, 'ratelimited', (e.retryAfter ?? 1) * 1000);
+    case 'slack_webapi_platform_error': {
+      const code = e.data?.error ?? 'unknown_error';
+      const rule = SLACK_ERRORS[code] ?? { retryable: false, reason: `Slack refused the message (${code})` };
+      const wait = e.data?.response_metadata?.retryAfter;
+      return rule.retryable ? new RetryableError(rule.reason, code, wait === undefined ? undefined : wait * 1000) : new PermanentError(rule.reason, code);
+    }
+    case 'slack_webapi_http_error': {
+      const status = e.statusCode ?? 0;
+      if (status >= 500) {
+        // A 503 refuses the request; other 5xx may come after the message was stored.
+        return new RetryableError(`Slack had a server error (HTTP ${status})${status === 503 ? '' : maybePosted}`, `http_${status}`, undefined, sending && status !== 503);
+      }
+      return new PermanentError(`Slack answered HTTP ${status} at ${host}: check SLACK_API_URL`, `http_${status}`);
+    }
+    case 'slack_webapi_request_error': {
+      const cause = e.original?.cause?.code;
+      if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN' || cause === 'EHOSTUNREACH') {
+        return new RetryableError(`Slack cannot be reached at ${host} (SLACK_API_URL): ${cause}`, cause);
+      }
+      return new RetryableError(`the connection to Slack was lost before it answered${maybePosted}`, cause ?? 'network', undefined, sending);
+    }
+  }
+  if (e.message?.startsWith('Retry header did not contain a valid timeout')) {
+    return new RetryableError('Slack rate limit reached', 'ratelimited'); // a 429 without Retry-After
+  }
+  return new RetryableError(`unexpected failure talking to Slack${maybePosted}`, e.code, undefined, sending);
+}

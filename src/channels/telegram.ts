@@ -1,0 +1,166 @@
+/**
+ * Telegram through the Bot API (node-telegram-bot-api 2.x, fetch-based). The SDK is
+ * loaded in `connect()` only. Messages are sent with parse_mode HTML: templates hold
+ * Telegram HTML literally and core/escape.ts escapes the values put into them, so
+ * `check()` reads the text the way Telegram will and reports what it would refuse.
+ */
+import type { Config } from '../config.js';
+import type { Problem } from '../core/types.js';
+import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
+import type { Channel, Transport } from './types.js';
+
+/** Visible text after HTML parsing, in UTF-16 units as Telegram counts them. */
+const maxTextChars = 4096;
+/** A backstop: the dispatcher's AbortSignal is the real time limit of a send. */
+const requestTimeoutMs = 30_000;
+const allowedTags = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote']);
+const allowedEntities = new Set(['lt', 'gt', 'amp', 'quot']);
+
+/** Telegram errors → retry or not, and why, in words a crisis lead can act on. First match wins. */
+const telegramErrors: [code: number, description: RegExp, permanent: boolean, reason: string][] = [
+  [401, /./, true, 'Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN'],
+  [404, /./, true, 'Telegram does not know this bot: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL'],
+  [400, /chat not found/i, true, 'Telegram does not know this chat: check the telegram chat id in the contacts file, and that the contact has started a conversation with the bot'],
+  [400, /can't parse entities/i, true, 'Telegram could not read the HTML of this message: in the template, write a literal & < > as &amp; &lt; &gt;'],
+  [400, /message is too long/i, true, `the message is longer than Telegram's ${maxTextChars} characters: shorten the template`],
+  [403, /blocked by the user/i, true, 'the recipient blocked the bot on Telegram; they must unblock it to receive messages'],
+  [403, /can't initiate conversation/i, true, 'the recipient never started a conversation with the bot: they must open it in Telegram and press Start'],
+  [403, /kicked|not a member/i, true, 'the bot is no longer a member of this group: add it back'],
+  [403, /user is deactivated/i, true, 'this Telegram account has been deleted'],
+  [429, /./, false, 'Telegram is limiting the sending rate (too many requests)'],
+];
+
+/** fetch failures (the code sits on `cause`) → [outcome unknown: the request may have left, what happened]. */
+const networkCodes: Record<string, [boolean, string]> = {
+  ECONNREFUSED: [false, 'refused the connection'],
+  ENOTFOUND: [false, 'cannot be found (DNS)'],
+  EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
+  UND_ERR_CONNECT_TIMEOUT: [false, 'did not accept the connection in time'],
+  ECONNRESET: [true, 'closed the connection before answering'],
+  UND_ERR_SOCKET: [true, 'closed the connection before answering'],
+  EPIPE: [true, 'closed the connection while the request was being sent'],
+};
+
+export const telegram: Channel = {
+  name: 'telegram',
+  address: (contact) => contact.telegram,
+  broadcastAddress: (config) => config.telegram.broadcastChatId,
+
+  check(message) {
+    const { visibleChars, problem } = readHtml(message.text);
+    const problems: Problem[] = [];
+    if (problem) problems.push({ where: 'telegram', group: 'limits', message: `Telegram would refuse this message's HTML: ${problem}.` });
+    if (visibleChars > maxTextChars) {
+      problems.push({ where: 'telegram', group: 'limits', message: `This Telegram message is ${visibleChars} characters long but Telegram accepts at most ${maxTextChars}; shorten the template.` });
+    }
+    return problems;
+  },
+
+  missingConfig: ({ telegram }) => (telegram.token ? [] : ['TELEGRAM_BOT_TOKEN']),
+
+  async connect(config: Config): Promise<Transport> {
+    const { token, apiUrl } = config.telegram;
+    if (!token) throw new PermanentError('TELEGRAM_BOT_TOKEN is not set; create a bot with @BotFather and copy its token.');
+    const { Api, TelegramApiError } = await import('node-telegram-bot-api');
+    // maxRetries 0: the SDK would otherwise retry 429, 5xx and resets twice by itself, and a
+    // re-sent message after a reset can arrive twice. The dispatcher owns retries.
+    const api = new Api(token, { apiRoot: apiUrl, maxRetries: 0, timeoutMs: requestTimeoutMs });
+    const host = new URL(apiUrl).host;
+
+    const run = async <T>(signal: AbortSignal, request: () => Promise<T>): Promise<T> => {
+      if (signal.aborted) throw new RetryableError('not sent: the time limit ran out before the request started', 'aborted');
+      try {
+        return await request();
+      } catch (err) {
+        if (signal.aborted) {
+          throw new RetryableError('no answer from Telegram within the time limit; the message may or may not have been sent', 'timeout', undefined, true);
+        }
+        if (err instanceof TelegramApiError) {
+          // A JSON answer that is not the Bot API's envelope (a proxy's error page) has no code.
+          if (typeof err.errorCode !== 'number') throw new RetryableError(`${host} gave an answer that is not from the Telegram Bot API (a proxy in between?)`, 'not-telegram', undefined, true);
+          throw apiError(err.errorCode, scrub(String(err.description), token), err.retryAfter);
+        }
+        throw networkError(err, host, token);
+      }
+    };
+
+    return {
+      async send(message, signal) {
+        const sent = await run(signal, () =>
+          api.sendMessage({ chat_id: message.to, text: message.text, parse_mode: 'HTML', link_preview_options: { is_disabled: true } }, signal),
+        );
+        return { providerId: String(sent.message_id) };
+      },
+      async verify(signal) {
+        await run(signal, () => api.getMe(signal));
+      },
+      // Requests go through Node's global fetch pool, which closes idle sockets by itself.
+      async close() {},
+    };
+  },
+};
+
+function apiError(code: number, description: string, retryAfterS: number | undefined): DeliveryError {
+  const known = telegramErrors.find(([c, pattern]) => c === code && pattern.test(description));
+  const tag = `telegram-${code}`;
+  if (known) {
+    const [, , permanent, reason] = known;
+    // Telegram's own words help with a bad request (which tag, which offset).
+    if (permanent) return new PermanentError(code === 400 ? `${reason} (Telegram: "${description}")` : reason, tag);
+    return new RetryableError(reason, tag, retryAfterS === undefined ? undefined : retryAfterS * 1000);
+  }
+  if (code >= 500) return new RetryableError(`Telegram had a server error (${code}: ${description})`, tag, undefined, code === 504);
+  return new PermanentError(`Telegram refused the message (${code}: ${description})`, tag);
+}
+
+function networkError(err: unknown, host: string, token: string): RetryableError {
+  const name = (err as { name?: string }).name;
+  if (name === 'TimeoutError') {
+    return new RetryableError(`Telegram (${host}) did not answer within ${requestTimeoutMs / 1000} s; the message may or may not have been sent`, 'timeout', undefined, true);
+  }
+  // NetworkError → TypeError('fetch failed') → the socket error with its code.
+  const code = (err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code ?? '';
+  const known = networkCodes[code];
+  if (known?.[0] === false) return new RetryableError(`could not reach Telegram: ${host} ${known[1]}; check TELEGRAM_API_URL and the network`, code);
+  if (known) return new RetryableError(`Telegram (${host}) ${known[1]}; the message may or may not have been sent`, code, undefined, true);
+  // A non-JSON 5xx (a proxy's error page) lands here too: "Server error 502 on sendMessage".
+  const message = scrub(String((err as { message?: unknown }).message), token);
+  return new RetryableError(`unexpected answer or error from Telegram (${host}): ${message}`, code || 'unexpected', undefined, true);
+}
+
+/**
+ * Reads text the way Telegram's HTML mode does: tags and entities are markup, the rest is
+ * visible text. Returns the visible length and the first thing Telegram would refuse:
+ *
+ * | in the text              | Telegram            |
+ * |--------------------------|---------------------|
+ * | `<b>`, `</a>`, …         | allowed tag         |
+ * | `<x>`, `<3`, `a < b`     | refused             |
+ * | `&lt; &gt; &amp; &quot;`, `&#38;` | one character |
+ * | `&`, `R&D`, `&nbsp;`     | refused             |
+ */
+function readHtml(text: string): { visibleChars: number; problem?: string } {
+  let visibleChars = 0;
+  let problem: string | undefined;
+  const tokens = /<\/?([a-zA-Z][\w-]*)[^<>]*>|&([a-zA-Z]+|#\d+|#x[\da-fA-F]+);|[<&]|[^<&]+/g;
+  for (const { 0: token, 1: tag, 2: entity, index } of text.matchAll(tokens)) {
+    if (tag !== undefined) {
+      if (!allowedTags.has(tag.toLowerCase())) problem ??= `<${tag}> is not a tag Telegram allows (write &lt; for a literal <)`;
+    } else if (entity !== undefined) {
+      if (!entity.startsWith('#') && !allowedEntities.has(entity)) problem ??= `&${entity}; is not an entity Telegram knows (write &amp; for a literal &)`;
+      visibleChars += 1;
+    } else if (token === '<' || token === '&') {
+      const near = text.slice(Math.max(0, index - 15), index + 15).replace(/\s+/g, ' ');
+      problem ??= `a bare "${token}" in "${near}" (write ${token === '<' ? '&lt;' : '&amp;'})`;
+      visibleChars += 1;
+    } else {
+      visibleChars += token.length;
+    }
+  }
+  return problem === undefined ? { visibleChars } : { visibleChars, problem };
+}
+
+/** Telegram puts the token in the request URL; never let it reach a message. */
+function scrub(text: string, token: string): string {
+  return text.split(token).join('***');
+}

@@ -1,0 +1,104 @@
+/**
+ * Command-line wiring only: parse, call a command, map errors to exit codes. One catch
+ * at the entry turns every error a user can cause into one sentence (no stack trace
+ * unless --debug) and exit code 2.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, UserError } from './errors.js';
+
+const program = new Command('notify')
+  .description('Execute the crisis communication plan: tell every emergency contact by SMS, email, Slack and Telegram.')
+  .option('--debug', 'show stack traces for unexpected errors')
+  .showHelpAfterError('(run notify --help for usage)')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function planOptions(command: Command): Command {
+  return command
+    .option('--contacts <file>', 'contact list CSV (default: $NOTIFY_CONTACTS, else ./contacts.csv)')
+    .option('--templates <dir>', 'template directory (default: $NOTIFY_TEMPLATES, else ./templates, else the shipped ones)')
+    .option('--channels <list>', 'only these channels, comma-separated: sms,email,slack,telegram')
+    .option('--group <group>', 'only contacts in this group (repeatable)', collect)
+    .option('--contact <name>', 'only this person, by name (repeatable)', collect)
+    .option('--var <key=value>', 'template variable (repeatable)', collect)
+    .option('--vars <file>', 'template variables from a YAML or JSON file')
+    .option('--max-sms-segments <n>', 'refuse SMS longer than this many segments (default 2)')
+    .option('--skip-invalid', 'plan without invalid contacts (they are still listed) instead of refusing');
+}
+
+planOptions(program.argument('[scenario]', 'scenario to run: outage, update, resolved, drill, or one of your own'))
+  .option('-n, --dry-run', 'plan, render and record everything, send nothing (opens no network connection)')
+  .option('-y, --yes', 'send without asking for confirmation (needed without a terminal)')
+  .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
+  .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
+  .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
+  .option('--priority <list>', 'channel order for --strategy first (default sms,telegram,slack,email)')
+  .addHelpText('after', `
+Examples:
+  $ notify outage --dry-run                      see who gets what, send nothing
+  $ notify outage --var eta=14:00                send the outage messages (asks to confirm)
+  $ notify update --var eta=16:00 --var progress="the provider found the fault" --yes
+  $ notify drill --group crisis-team --channels sms,telegram
+  $ notify resolved --json --yes > result.json
+
+Exit codes: 0 all delivered (or plan valid), 1 some deliveries failed, 2 invalid input
+(nothing sent), 130 interrupted (resume with "notify resume <run-id>").`)
+  .action(async (scenario: string | undefined, flags) => {
+    if (!scenario) {
+      program.outputHelp();
+      return;
+    }
+    const { send } = await import('./commands/send.js');
+    process.exitCode = await send(scenario, flags);
+  });
+
+program
+  .command('resume')
+  .description('finish an interrupted run: never re-sends what was delivered')
+  .argument('<run-id>', 'the run to finish (see .notify/runs/)')
+  .option('-y, --yes', 'resume without asking for confirmation')
+  .option('--json', 'print the result as JSON on stdout')
+  .option('--skip-unknown', 'do not re-send messages whose outcome is unknown (may be missed instead of duplicated)')
+  .action(async (runId: string, flags) => {
+    const { resume } = await import('./commands/resume.js');
+    process.exitCode = await resume(runId, flags);
+  });
+
+program
+  .command('report')
+  .description('who was reached, on which channel, and who was not, for a run')
+  .argument('[run-id]', 'the run to report on (default: the latest)')
+  .option('--json', 'print the report as JSON on stdout')
+  .action(async (runId: string | undefined, flags) => {
+    const { report } = await import('./commands/report.js');
+    process.exitCode = await report(runId, flags);
+  });
+
+async function main(): Promise<void> {
+  const debug = process.argv.includes('--debug');
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error, debug);
+  }
+}
+
+function exitCodeFor(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Help and version are not errors; everything else commander rejects is a bad flag.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+  }
+  if (error instanceof UserError) {
+    process.stderr.write(`notify: ${error.message}\n`);
+    for (const p of error.problems) process.stderr.write(`  ✗ ${p.where}: ${p.message}\n`);
+    return EXIT.invalid;
+  }
+  process.stderr.write(`notify: unexpected error: ${(error as Error)?.message ?? error}\n`);
+  if (debug) process.stderr.write(`${(error as Error)?.stack}\n`);
+  else process.stderr.write('Run again with --debug for details, and report it.\n');
+  return EXIT.failed;
+}
+
+await main();

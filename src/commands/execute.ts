@@ -1,0 +1,83 @@
+/**
+ * Runs deliveries to the end (or to Ctrl-C) and reports: shared by a new send and
+ * `notify resume`. Transports are connected lazily, per channel, on first use.
+ */
+import { CHANNELS } from '../channels/index.js';
+import { outbox } from '../channels/outbox.js';
+import type { Transport } from '../channels/types.js';
+import type { Config } from '../config.js';
+import { dispatch, type ChannelLimits, type Strategy } from '../core/dispatch.js';
+import type { Journal } from '../core/journal.js';
+import type { Delivery } from '../core/plan.js';
+import { buildReport, type RunReport } from '../core/report.js';
+import { DEFAULT_RETRY } from '../core/retry.js';
+import type { ChannelName } from '../core/types.js';
+import { EXIT } from '../errors.js';
+import { printReport } from '../format.js';
+import type { Output } from '../output.js';
+import { displayPath } from '../core/templates.js';
+
+/** Providers' documented limits (provider-notes.md); --rate overrides. */
+export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
+  sms: { concurrency: 4, perSecond: 1 },
+  email: { concurrency: 3 },
+  slack: { concurrency: 2, perSecond: 1 },
+  telegram: { concurrency: 8, perSecond: 30 },
+};
+const GRACE_MS = 10_000;
+
+export interface ExecuteOptions {
+  config: Config;
+  journal: Journal;
+  runId: string;
+  dryRun: boolean;
+  strategy: Strategy;
+  limits?: Record<ChannelName, ChannelLimits>;
+  previousAttempts?: Map<string, number>;
+  out: Output;
+  json: boolean;
+}
+
+export async function execute(deliveries: Delivery[], options: ExecuteOptions): Promise<{ exitCode: number; report: RunReport }> {
+  const { journal, out } = options;
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) {
+      out.line(`Stopping now. Resume with: notify resume ${options.runId}`);
+      process.exit(EXIT.interrupted); // the journal is written synchronously: it is already complete
+    }
+    out.line(out.color.yellow(`\nStopping: no new messages; waiting up to ${GRACE_MS / 1000}s for those in flight (press Ctrl-C again to stop now)…`));
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const connected = new Map<ChannelName, Promise<Transport>>();
+  const transport = (channel: ChannelName) => {
+    if (options.dryRun) return Promise.resolve(outbox);
+    let t = connected.get(channel);
+    if (!t) connected.set(channel, (t = CHANNELS[channel].connect(options.config)));
+    return t;
+  };
+  try {
+    await dispatch(deliveries, options.strategy, {
+      transport, journal, retry: DEFAULT_RETRY, limits: options.limits ?? DEFAULT_LIMITS,
+      stop: stop.signal, graceMs: GRACE_MS,
+      ...(options.previousAttempts && { previousAttempts: options.previousAttempts }),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.allSettled([...connected.values()].map(async (t) => (await t).close()));
+  }
+  const interrupted = stop.signal.aborted;
+  journal.append({ kind: 'finished', interrupted });
+  journal.close();
+
+  const report = buildReport(options.runId, displayPath(journal.path), journal.state);
+  printReport(out, report);
+  if (interrupted) out.line(out.color.yellow(`Interrupted. Finish this run with: notify resume ${options.runId}`));
+  if (options.json) out.json(report);
+  const exitCode = interrupted ? EXIT.interrupted : report.failures.length > 0 || !report.complete ? EXIT.failed : EXIT.ok;
+  return { exitCode, report };
+}

@@ -1,0 +1,131 @@
+/**
+ * Everything before the first send, shared by `notify <scenario>`, `check` and `preview`:
+ * config, contacts, templates, variables, channels → a complete, checked plan.
+ */
+import { randomBytes } from 'node:crypto';
+import { CHANNELS, parseChannels } from '../channels/index.js';
+import type { Channel } from '../channels/types.js';
+import { loadConfig, type Config } from '../config.js';
+import { readContacts, type ContactList } from '../core/contacts.js';
+import { buildPlan, type Plan } from '../core/plan.js';
+import { loadTemplateSet, type Scenario, type TemplateSet } from '../core/templates.js';
+import type { ChannelName, Problem } from '../core/types.js';
+import { parseVarFlags, readVarsFile, resolveVariables } from '../core/variables.js';
+import { UserError } from '../errors.js';
+import { contactsSource, templatesDir, type ContactsSource } from '../paths.js';
+
+export interface PlanFlags {
+  contacts?: string;
+  templates?: string;
+  channels?: string;
+  group?: string[];
+  contact?: string[];
+  var?: string[];
+  vars?: string;
+  maxSmsSegments?: string;
+  skipInvalid?: boolean;
+}
+
+export interface Prepared {
+  config: Config;
+  runId: string;
+  source: ContactsSource;
+  contacts: ContactList;
+  templates: TemplateSet;
+  scenario: Scenario;
+  channels: Channel[];
+  variables: Record<string, string>;
+  /** Declared variables without a value (a live send refuses these). */
+  missingVariables: string[];
+  fromExamples: string[];
+  plan: Plan;
+  /** Every problem that blocks sending: invalid contacts (unless skipped), templates, limits, filters. */
+  problems: Problem[];
+  /** Things worth saying that block nothing. */
+  notices: Problem[];
+}
+
+export function loadTemplatesFor(flags: PlanFlags, config: Config): TemplateSet {
+  return loadTemplateSet(templatesDir(flags.templates, config));
+}
+
+export function findScenario(templates: TemplateSet, name: string): Scenario {
+  const scenario = templates.scenarios.get(name);
+  if (!scenario) {
+    const known = [...templates.scenarios.keys()].sort().join(', ') || 'none';
+    throw new UserError(`Unknown scenario "${name}"; the templates in ${templates.dir} define: ${known}.`);
+  }
+  return scenario;
+}
+
+export function newRunId(scenario: string, now = new Date()): string {
+  // Readable and sortable, with no long digit run (so CI masking never mistakes it for a phone number).
+  const stamp = now.toISOString().slice(0, 16).replace('T', '-').replace(':', '');
+  return `${stamp}-${scenario}-${randomBytes(2).toString('hex')}`;
+}
+
+export function prepare(scenarioName: string, flags: PlanFlags, options: { live: boolean; now?: Date }): Prepared {
+  const config = loadConfig();
+  const channels = parseChannels(flags.channels);
+  const maxSmsSegments = parseSegments(flags.maxSmsSegments);
+  const given = { ...(flags.vars ? readVarsFile(flags.vars) : {}), ...parseVarFlags(flags.var ?? []) };
+  const templates = loadTemplatesFor(flags, config);
+  const scenario = findScenario(templates, scenarioName);
+  const source = contactsSource(flags.contacts, config, options.live);
+  const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale });
+  const { values, missing, fromExamples } = resolveVariables(templates, scenario, given, !options.live);
+
+  const now = options.now ?? new Date();
+  const runId = newRunId(scenario.name, now);
+  const broadcasts: Partial<Record<ChannelName, string>> = {};
+  for (const channel of channels) {
+    const to = channel.broadcastAddress?.(config);
+    if (to) broadcasts[channel.name] = to;
+  }
+  const plan = buildPlan({
+    runId, scenario, templates, contacts: contacts.contacts, channels, variables: values,
+    groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [],
+    broadcasts, limits: { maxSmsSegments }, now, defaultLocale: config.defaultLocale,
+  });
+
+  const problems: Problem[] = [
+    ...scenario.badFiles.map((f) => ({ where: f.path, message: f.message, group: 'templates' })),
+    ...(flags.skipInvalid ? [] : contacts.invalid),
+    ...missing.map((v) => ({
+      where: `${scenario.name}/scenario.yaml`,
+      message: `variable "${v}" has no value; pass it with --var ${v}=… (example: ${scenario.variables[v]?.example ?? 'none'}).`,
+      group: 'variables',
+    })),
+    ...plan.problems,
+  ];
+  const notices: Problem[] = [
+    ...(source.isExample ? [{ where: 'contacts', message: 'no contacts.csv here: using the shipped example list (contacts.example.csv).' }] : []),
+    ...(flags.skipInvalid ? contacts.invalid.map((p) => ({ ...p, message: `skipped: ${p.message}` })) : []),
+    ...contacts.notices,
+    ...fromExamples.map((v) => ({ where: `${scenario.name}/scenario.yaml`, message: `"${v}" takes its example value "${values[v]}" (dry run).` })),
+    ...Object.keys(given)
+      .filter((v) => !(v in scenario.variables) && !(v in templates.variables))
+      .map((v) => ({ where: '--var', message: `"${v}" is not declared by scenario ${scenario.name}; check the spelling.` })),
+  ];
+  return {
+    config, runId, source, contacts, templates, scenario, channels, variables: values,
+    missingVariables: missing, fromExamples, plan, problems, notices,
+  };
+}
+
+/** Channels the plan uses whose credentials are missing, with the variables to set. */
+export function unconfigured(prepared: Prepared): { channel: ChannelName; missing: string[] }[] {
+  const used = new Set(prepared.plan.deliveries.map((d) => d.channel));
+  return [...used]
+    .map((name) => ({ channel: name, missing: CHANNELS[name].missingConfig(prepared.config) }))
+    .filter((c) => c.missing.length > 0);
+}
+
+function parseSegments(flag: string | undefined): number {
+  if (flag === undefined) return 2;
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new UserError(`--max-sms-segments ${flag} must be a whole number from 1 to 10.`);
+  }
+  return n;
+}

@@ -1,0 +1,19 @@
+/** `notify report [run-id]`: who was reached, on which channel, who was not, and why. */
+import { loadConfig } from '../config.js';
+import { journalPath, listRuns, readJournal, replay } from '../core/journal.js';
+import { buildReport } from '../core/report.js';
+import { displayPath } from '../core/templates.js';
+import { EXIT, UserError } from '../errors.js';
+import { printReport } from '../format.js';
+import { createOutput } from '../output.js';
+
+export async function report(runId: string | undefined, flags: { json?: boolean }): Promise<number> {
+  const out = createOutput({ ci: loadConfig().ci });
+  const id = runId ?? listRuns().at(-1);
+  if (!id) throw new UserError('No runs yet in .notify/runs/; run a scenario first (e.g. notify outage --dry-run).');
+  const result = buildReport(id, displayPath(journalPath(id)), replay(readJournal(id)));
+  printReport(out, result);
+  if (!result.complete) out.line(`Finish it with: notify resume ${id}`);
+  if (flags.json) out.json(result);
+  return result.failures.length > 0 || !result.complete ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,52 @@
+/**
+ * `notify resume <run-id>`: finish a run from its journal. Delivered messages are never
+ * sent again. A message left "attempting" (crash, kill) has an unknown outcome: a crisis
+ * message twice beats a missed one, so it is re-sent (same delivery id, so the same
+ * Twilio idempotency token and email Message-ID) and flagged "may be duplicated" — unless
+ * --skip-unknown.
+ */
+import { CHANNELS } from '../channels/index.js';
+import { loadConfig } from '../config.js';
+import type { Strategy } from '../core/dispatch.js';
+import { Journal, journalPath, readJournal, replay } from '../core/journal.js';
+import { UserError } from '../errors.js';
+import { createOutput } from '../output.js';
+import { execute } from './execute.js';
+
+export async function resume(runId: string, flags: { yes?: boolean; json?: boolean; skipUnknown?: boolean }): Promise<number> {
+  const config = loadConfig();
+  const out = createOutput({ ci: config.ci });
+  const replayed = replay(readJournal(runId));
+  const run = replayed.run;
+  if (!run) throw new UserError(`The journal of run ${runId} has no run record; it cannot be resumed.`);
+
+  const journal = new Journal(journalPath(runId), replayed);
+  const states = [...replayed.states.values()];
+  const reached = new Set(states.filter((s) => s.status === 'delivered').map((s) => s.delivery.contact.key));
+  for (const s of states.filter((s) => s.status === 'attempting' && flags.skipUnknown)) {
+    journal.append({ kind: 'skipped', id: s.delivery.id, reason: 'outcome of the last attempt unknown; skipped by --skip-unknown (it may not have arrived)' });
+  }
+  const todo = states
+    .filter((s) => s.status === 'pending' || s.status === 'attempting')
+    .filter((s) => run.strategy === 'all' || !reached.has(s.delivery.contact.key));
+  if (todo.length === 0) {
+    out.line(`Run ${runId}: nothing left to send.`);
+  } else {
+    const channels = [...new Set(todo.map((s) => s.delivery.channel))];
+    const missing = run.dryRun ? [] : channels.map((c) => ({ c, m: CHANNELS[c].missingConfig(config) })).filter((x) => x.m.length);
+    if (missing.length > 0) {
+      throw new UserError(`Cannot resume: ${missing.map((x) => `${x.c} needs ${x.m.join(', ')}`).join('; ')}; nothing was sent.`);
+    }
+    if (!run.dryRun && !flags.yes && !(process.stdin.isTTY && !config.ci)) {
+      throw new UserError(`Resuming would send ${todo.length} messages; add --yes to confirm; nothing was sent.`);
+    }
+    const unknown = todo.filter((s) => s.status === 'attempting').length;
+    out.line(`Resuming ${runId}: ${todo.length} message(s) left${unknown ? `, ${unknown} of them with an unknown outcome (re-sent; they may arrive twice)` : ''}.`);
+  }
+  const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
+  const { exitCode } = await execute(todo.map((s) => s.delivery), {
+    config, journal, runId, dryRun: run.dryRun, strategy, out, json: flags.json ?? false,
+    previousAttempts: new Map(todo.map((s) => [s.delivery.id, s.attempts])),
+  });
+  return exitCode;
+}

@@ -1,0 +1,93 @@
+/** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
+import { createInterface } from 'node:readline/promises';
+import { Journal, journalPath } from '../core/journal.js';
+import type { ChannelName } from '../core/types.js';
+import { CHANNEL_NAMES } from '../core/types.js';
+import { UserError } from '../errors.js';
+import { printNotices, printPlanSummary, printPreviews } from '../format.js';
+import { createOutput, type Output } from '../output.js';
+import { execute } from './execute.js';
+import { prepare, unconfigured, type PlanFlags, type Prepared } from './prepare.js';
+
+export interface SendFlags extends PlanFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  mask?: boolean;
+  strategy?: string;
+  priority?: string;
+}
+
+export async function send(scenarioName: string, flags: SendFlags): Promise<number> {
+  const live = !flags.dryRun;
+  const strategy = parseStrategy(flags);
+  const prepared = prepare(scenarioName, flags, { live });
+  const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
+  const { plan, scenario } = prepared;
+
+  out.line(out.color.bold(`crisis-notify · ${scenario.name}${live ? '' : ' · dry run (nothing will be sent)'}`));
+  printNotices(out, prepared.notices);
+  if (prepared.problems.length > 0) {
+    throw new UserError(`The plan for "${scenario.name}" has ${prepared.problems.length} problem(s); nothing was sent.`, prepared.problems);
+  }
+  printPlanSummary(out, plan);
+  if (!live) printPreviews(out, plan);
+  if (live) {
+    const missing = unconfigured(prepared);
+    if (missing.length > 0) {
+      const used = [...new Set(plan.deliveries.map((d) => d.channel))];
+      const others = used.filter((c) => !missing.some((m) => m.channel === c));
+      throw new UserError(
+        `Cannot send: ${missing.map((m) => `${m.channel} needs ${m.missing.join(', ')}`).join('; ')}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
+      );
+    }
+    await confirm(out, prepared, flags);
+  }
+
+  const journal = new Journal(journalPath(prepared.runId));
+  journal.append({
+    kind: 'run', runId: prepared.runId, scenario: scenario.name, dryRun: !live,
+    contactsFile: prepared.source.path, templatesDir: prepared.templates.dir,
+    channels: prepared.channels.map((c) => c.name), strategy: strategy.kind,
+    ...(strategy.kind === 'first' && { priority: strategy.priority }),
+    variables: prepared.variables,
+  });
+  for (const delivery of plan.deliveries) journal.append({ kind: 'planned', ...delivery });
+  for (const c of plan.unreachable) {
+    journal.append({
+      kind: 'unreachable', contact: { key: c.key, name: c.name, line: c.line },
+      reason: `no address on ${prepared.channels.map((ch) => ch.name).join(', ')}`,
+    });
+  }
+  const { exitCode } = await execute(plan.deliveries, {
+    config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false,
+  });
+  return exitCode;
+}
+
+function parseStrategy(flags: SendFlags) {
+  const kind = flags.strategy ?? 'all';
+  if (kind === 'all') return { kind } as const;
+  if (kind !== 'first') throw new UserError(`--strategy ${kind} is not a strategy; use "all" (every channel) or "first" (first channel that delivers).`);
+  const priority = (flags.priority ?? 'sms,telegram,slack,email').split(',').map((c) => c.trim()) as ChannelName[];
+  const bad = priority.find((c) => !CHANNEL_NAMES.includes(c));
+  if (bad) throw new UserError(`--priority: "${bad}" is not a channel; list channels like sms,telegram,slack,email.`);
+  return { kind, priority } as const;
+}
+
+/** Mass sends are deliberate: ask on a terminal; elsewhere (and in CI) require --yes. */
+async function confirm(out: Output, prepared: Prepared, flags: SendFlags): Promise<void> {
+  if (flags.yes) return;
+  const count = prepared.plan.deliveries.length;
+  const interactive = process.stdin.isTTY && process.stderr.isTTY && !prepared.config.ci;
+  if (!interactive) {
+    throw new UserError(`This would send ${count} messages; without a terminal to confirm, add --yes to send them (or --dry-run to try); nothing was sent.`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(out.color.bold(`Send ${count} messages to ${prepared.plan.recipients.length} people now? [y/N] `));
+    if (!/^(y|yes|o|oui)$/i.test(answer.trim())) throw new UserError('Not confirmed; nothing was sent.');
+  } finally {
+    rl.close();
+  }
+}

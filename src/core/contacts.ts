@@ -1,0 +1,160 @@
+/**
+ * The emergency contact list: the canonical CSV of design.md → validated contacts.
+ * Every bad row is reported with its line number; nothing is dropped silently. The same
+ * person listed twice (same phone or same email) is merged and reached once.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { UserError } from '../errors.js';
+import { toE164 } from './phone.js';
+import type { Contact, Problem } from './types.js';
+
+export const CONTACT_COLUMNS = ['name', 'role', 'groups', 'phone', 'email', 'slack', 'telegram', 'locale'] as const;
+const CHANNEL_COLUMNS = ['phone', 'email', 'slack', 'telegram'] as const;
+
+const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]{2,}$/;
+const SLACK = /^(?:[UWCGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/;
+const TELEGRAM = /^-?\d{1,20}$/;
+const LOCALE = /^[a-z]{2}$/;
+
+export interface ContactOptions {
+  defaultRegion: string;
+  defaultLocale: string;
+}
+
+export interface ContactList {
+  contacts: Contact[];
+  /** Rows that could not be used; a plan is refused while there are any (unless --skip-invalid). */
+  invalid: Problem[];
+  /** Notices that change nothing the user must fix (merged duplicates…). */
+  notices: Problem[];
+}
+
+export function readContacts(path: string, options: ContactOptions): ContactList {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(
+      code === 'ENOENT'
+        ? `${path} does not exist; pass the contact list with --contacts FILE or set NOTIFY_CONTACTS.`
+        : `${path} cannot be read (${code}); check its permissions.`,
+    );
+  }
+  return parseContacts(text, basename(path), options);
+}
+
+/** Picks `;` or `,` (or tab) from the header line, as French Excel exports use `;`. */
+export function detectDelimiter(text: string): string {
+  const header = text.slice(0, text.search(/\r?\n|$/));
+  const counts = [';', ',', '\t'].map((d) => [d, header.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+}
+
+export function parseContacts(text: string, fileName: string, options: ContactOptions): ContactList {
+  let rows: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    rows = parse(text, {
+      bom: true,
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      delimiter: detectDelimiter(text.replace(/^\uFEFF/, '')),
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as typeof rows;
+  } catch (error) {
+    const err = error as { lines?: number; message: string };
+    throw new UserError(`${fileName}:${err.lines ?? 1}: this is not a readable CSV file (${err.message}); export it again as CSV.`);
+  }
+  const header = firstHeader(text);
+  if (!header.includes('name') || !CHANNEL_COLUMNS.some((c) => header.includes(c))) {
+    throw new UserError(
+      `${fileName}:1: the header must have a "name" column and at least one of phone, email, slack, telegram (expected: ${CONTACT_COLUMNS.join(',')}); to convert another spreadsheet use "notify contacts import".`,
+    );
+  }
+
+  const list: ContactList = { contacts: [], invalid: [], notices: [] };
+  const byPhone = new Map<string, Contact>();
+  const byEmail = new Map<string, Contact>();
+  for (const { record, info } of rows) {
+    // info.lines is the line where the record ends; multi-line cells are rare in contact lists.
+    const line = info.lines;
+    const where = `${fileName}:${line}`;
+    const result = toContact(record, line, options);
+    if (typeof result === 'string') {
+      list.invalid.push({ where, message: result, group: 'contacts' });
+      continue;
+    }
+    const twin = (result.phone && byPhone.get(result.phone)) || (result.email && byEmail.get(result.email));
+    if (twin) {
+      mergeInto(twin, result);
+      list.notices.push({ where, message: `same person as line ${twin.line} (${twin.name}); merged and reached once.`, group: 'contacts' });
+    } else {
+      list.contacts.push(result);
+    }
+    const kept = twin || result;
+    if (kept.phone) byPhone.set(kept.phone, kept);
+    if (kept.email) byEmail.set(kept.email, kept);
+  }
+  if (list.contacts.length === 0 && list.invalid.length === 0) {
+    throw new UserError(`${fileName} has a header but no contacts; add one row per person.`);
+  }
+  return list;
+}
+
+function firstHeader(text: string): string[] {
+  const line = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  return line.split(detectDelimiter(line)).map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+}
+
+/** A contact, or the one-sentence reason the row cannot be used. */
+function toContact(record: Record<string, string>, line: number, options: ContactOptions): Contact | string {
+  const cell = (column: string) => (record[column] ?? '').trim();
+  const name = cell('name');
+  if (!name) return 'the name is empty; every contact needs a name.';
+
+  const rawPhone = cell('phone');
+  const phone = rawPhone ? toE164(rawPhone, options.defaultRegion) : undefined;
+  if (rawPhone && !phone) {
+    return `phone "${rawPhone}" is not a valid number for region ${options.defaultRegion}; write it in international form like +33 6 12 34 56 78.`;
+  }
+  const email = cell('email').toLowerCase() || undefined;
+  if (email && !EMAIL.test(email)) return `email "${email}" is not a valid address.`;
+  const slack = cell('slack') || undefined;
+  if (slack && !SLACK.test(slack)) {
+    return `slack "${slack}" is neither a member id (U…), a channel id (C…) nor a #channel-name.`;
+  }
+  const telegram = cell('telegram') || undefined;
+  if (telegram && !TELEGRAM.test(telegram)) return `telegram "${telegram}" is not a numeric chat id.`;
+  const locale = (cell('locale') || options.defaultLocale).toLowerCase();
+  if (!LOCALE.test(locale)) return `locale "${cell('locale')}" is not a two-letter language code such as fr or en.`;
+
+  const extra: Record<string, string> = {};
+  for (const [column, value] of Object.entries(record)) {
+    if (!(CONTACT_COLUMNS as readonly string[]).includes(column) && column) extra[column] = value;
+  }
+  const groups = splitGroups(cell('groups'));
+  const key = phone ?? email ?? `name:${name.toLowerCase()}`;
+  return {
+    line, name, role: cell('role'), groups, locale, extra, key,
+    ...(phone && { phone }), ...(email && { email }), ...(slack && { slack }), ...(telegram && { telegram }),
+  };
+}
+
+export function splitGroups(cell: string): string[] {
+  return [...new Set(cell.split('|').map((g) => g.trim().toLowerCase()).filter(Boolean))];
+}
+
+/** Fill what the first row lacks from the duplicate; groups are the union. */
+function mergeInto(kept: Contact, twin: Contact): void {
+  kept.phone ??= twin.phone;
+  kept.email ??= twin.email;
+  kept.slack ??= twin.slack;
+  kept.telegram ??= twin.telegram;
+  kept.groups = [...new Set([...kept.groups, ...twin.groups])];
+  kept.extra = { ...twin.extra, ...kept.extra };
+}

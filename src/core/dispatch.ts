@@ -1,0 +1,158 @@
+/**
+ * Dispatch: deliveries → transports, recording every step in the journal. Each channel
+ * has its own queue (concurrency + rate limit), so the channels run side by side and a
+ * slow one never holds up the others. Stopping (Ctrl-C) means: start nothing new, let
+ * what is in flight finish within a grace period, record everything.
+ */
+import pLimit from 'p-limit';
+import pThrottle from 'p-throttle';
+import type { Transport } from '../channels/types.js';
+import type { Journal } from './journal.js';
+import type { Delivery } from './plan.js';
+import { classify, retryDelay, type RetryPolicy } from './retry.js';
+import type { ChannelName, Receipt } from './types.js';
+
+export interface ChannelLimits {
+  concurrency: number;
+  /** Messages per second; undefined = unlimited. */
+  perSecond?: number;
+}
+
+export type Outcome =
+  | { status: 'delivered'; receipt: Receipt }
+  | { status: 'failed'; reason: string }
+  | { status: 'interrupted' };
+
+export type ProgressEvent = { channel: ChannelName; status: 'delivered' | 'failed' | 'retrying' };
+
+export interface DispatchOptions {
+  /** Transport for a channel; a rejected promise (e.g. SDK cannot be loaded) fails that channel's deliveries. */
+  transport(channel: ChannelName): Promise<Transport>;
+  journal: Journal;
+  retry: RetryPolicy;
+  limits: Record<ChannelName, ChannelLimits>;
+  /** Aborted on Ctrl-C: no new attempt starts after it. */
+  stop: AbortSignal;
+  /** How long in-flight sends may still finish after `stop`. */
+  graceMs: number;
+  /** Attempts already made per delivery (resume continues the count). */
+  previousAttempts?: Map<string, number>;
+  onProgress?(event: ProgressEvent): void;
+}
+
+export type Strategy = { kind: 'all' } | { kind: 'first'; priority: ChannelName[] };
+
+export async function dispatch(deliveries: Delivery[], strategy: Strategy, options: DispatchOptions): Promise<Map<string, Outcome>> {
+  const outcomes = new Map<string, Outcome>();
+  const queues = new Map<ChannelName, (d: Delivery) => Promise<Outcome>>();
+  const grace = afterGrace(options.stop, options.graceMs);
+  const queueFor = (channel: ChannelName) => {
+    let queue = queues.get(channel);
+    if (!queue) {
+      queue = channelQueue(channel, options, grace);
+      queues.set(channel, queue);
+    }
+    return queue;
+  };
+  const run = async (d: Delivery) => {
+    const outcome = await queueFor(d.channel)(d);
+    outcomes.set(d.id, outcome);
+    return outcome;
+  };
+
+  if (strategy.kind === 'all') {
+    await Promise.all(deliveries.map(run));
+  } else {
+    await Promise.all([...byContact(deliveries, strategy.priority).values()].map((chain) => firstThatDelivers(chain, run, options.journal)));
+  }
+  return outcomes;
+}
+
+/** --strategy first: try the contact's channels in priority order until one delivers. */
+async function firstThatDelivers(chain: Delivery[], run: (d: Delivery) => Promise<Outcome>, journal: Journal) {
+  for (const [index, delivery] of chain.entries()) {
+    const outcome = await run(delivery);
+    if (outcome.status === 'failed') continue; // fall back to the next channel
+    if (outcome.status === 'delivered') {
+      for (const rest of chain.slice(index + 1)) {
+        journal.append({ kind: 'skipped', id: rest.id, reason: `already reached by ${delivery.channel}` });
+      }
+    }
+    return;
+  }
+}
+
+function byContact(deliveries: Delivery[], priority: ChannelName[]): Map<string, Delivery[]> {
+  const chains = new Map<string, Delivery[]>();
+  for (const d of deliveries) chains.set(d.contact.key, [...(chains.get(d.contact.key) ?? []), d]);
+  const rank = (c: ChannelName) => (priority.indexOf(c) + 1 || priority.length + 1);
+  for (const chain of chains.values()) chain.sort((a, b) => rank(a.channel) - rank(b.channel));
+  return chains;
+}
+
+function channelQueue(channel: ChannelName, options: DispatchOptions, grace: AbortSignal) {
+  const { concurrency, perSecond } = options.limits[channel];
+  const limit = pLimit(Math.max(1, concurrency));
+  // One call every 1000/perSecond ms: evenly spaced, no bursts at window edges.
+  const pace = perSecond ? pThrottle({ limit: 1, interval: 1000 / perSecond })(async () => {}) : async () => {};
+  let transport: Promise<Transport> | undefined;
+
+  return (delivery: Delivery) =>
+    limit(async (): Promise<Outcome> => {
+      const { journal, retry, stop } = options;
+      // A resumed delivery keeps its attempt numbers but gets a fresh retry budget.
+      const earlier = options.previousAttempts?.get(delivery.id) ?? 0;
+      let attempt = earlier;
+      while (!stop.aborted) {
+        await pace();
+        if (stop.aborted) break;
+        attempt += 1;
+        journal.append({ kind: 'attempting', id: delivery.id, attempt });
+        const signal = AbortSignal.any([AbortSignal.timeout(retry.attemptTimeoutMs), grace]);
+        try {
+          transport ??= options.transport(channel);
+          const receipt = await (await transport).send(delivery.message, signal);
+          journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt });
+          options.onProgress?.({ channel, status: 'delivered' });
+          return { status: 'delivered', receipt };
+        } catch (error) {
+          const facts = classify(error);
+          const wait = retryDelay(facts, attempt - earlier, retry);
+          const final = wait === undefined && !grace.aborted;
+          journal.append({
+            kind: 'failed', id: delivery.id, attempt, reason: facts.reason, retryable: facts.retryable, final,
+            ...(facts.outcomeUnknown && { outcomeUnknown: true }),
+          });
+          if (final) {
+            options.onProgress?.({ channel, status: 'failed' });
+            return { status: 'failed', reason: facts.reason };
+          }
+          if (wait === undefined) break;
+          options.onProgress?.({ channel, status: 'retrying' });
+          await sleep(wait, stop);
+        }
+      }
+      return { status: 'interrupted' };
+    });
+}
+
+/** Aborts `graceMs` after `stop` aborts: the moment in-flight sends are cut off. */
+function afterGrace(stop: AbortSignal, graceMs: number): AbortSignal {
+  const controller = new AbortController();
+  const cut = () => setTimeout(() => controller.abort(new Error('interrupted')), graceMs).unref();
+  if (stop.aborted) cut();
+  else stop.addEventListener('abort', cut, { once: true });
+  return controller.signal;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * The journal: one JSON Lines file per run under `.notify/runs/<run-id>.jsonl` (mode
+ * 0600), the only ledger of who was told what. Each record is written with a direct
+ * `writeSync` before the next step starts: "attempting" before a send and the outcome
+ * after it, so a crash leaves an exact account and a resume never re-sends what was
+ * delivered.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { Delivery } from './plan.js';
+import type { ChannelName, Receipt } from './types.js';
+
+export interface RunInfo {
+  runId: string;
+  scenario: string;
+  dryRun: boolean;
+  contactsFile: string;
+  templatesDir: string;
+  channels: ChannelName[];
+  strategy: 'all' | 'first';
+  /** Channel order for --strategy first. */
+  priority?: ChannelName[];
+  variables: Record<string, string>;
+}
+
+export type JournalEntry =
+  | ({ kind: 'run'; at: string } & RunInfo)
+  | ({ kind: 'planned'; at: string } & Delivery)
+  | { kind: 'attempting'; at: string; id: string; attempt: number }
+  | { kind: 'delivered'; at: string; id: string; attempt: number; receipt: Receipt }
+  | {
+      kind: 'failed'; at: string; id: string; attempt: number; reason: string; retryable: boolean; final: boolean;
+      /** The request may have reached the provider (timeout, reset): a re-send may duplicate. */
+      outcomeUnknown?: boolean;
+    }
+  | { kind: 'skipped'; at: string; id: string; reason: string }
+  /** A targeted person with no address on any selected channel: missed unless recorded. */
+  | { kind: 'unreachable'; at: string; contact: { key: string; name: string; line?: number }; reason: string }
+  | { kind: 'finished'; at: string; interrupted: boolean };
+
+type WithoutTime<T> = T extends unknown ? Omit<T, 'at'> : never;
+export type NewEntry = WithoutTime<JournalEntry>;
+
+export const RUNS_DIR = join('.notify', 'runs');
+
+export function journalPath(runId: string, cwd = process.cwd()): string {
+  return join(cwd, RUNS_DIR, `${runId}.jsonl`);
+}
+
+export class Journal {
+  private fd: number | undefined;
+  /** What the records written so far say, kept up to date as they are appended. */
+  readonly state: Replayed;
+  constructor(readonly path: string, previous: Replayed = replay([])) {
+    this.state = previous;
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  append(entry: NewEntry): void {
+    if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    const record = { at: new Date().toISOString(), ...entry } as JournalEntry;
+    writeSync(this.fd, JSON.stringify(record) + '\n');
+    apply(this.state, record);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    fsyncSync(this.fd); // the process may end right after: make the ledger survive a power cut too
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** Read a run's records; a last line cut short by a crash is ignored, not fatal. */
+export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] {
+  const path = journalPath(runId, cwd);
+  if (!existsSync(path)) {
+    const known = listRuns(cwd).slice(-3);
+    throw new UserError(`No run "${runId}" in ${RUNS_DIR}/${known.length ? `; recent runs: ${known.join(', ')}` : ''}.`);
+  }
+  const entries: JournalEntry[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // torn write at the very end of a crashed run
+    }
+  }
+  return entries;
+}
+
+export function listRuns(cwd = process.cwd()): string[] {
+  const dir = join(cwd, RUNS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)).sort();
+}
+
+export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
+
+export interface DeliveryState {
+  delivery: Delivery;
+  status: DeliveryStatus;
+  attempts: number;
+  receipt?: Receipt;
+  reason?: string;
+  /** An attempt's outcome is unknown (crash mid-send, timeout): a later send may duplicate it. */
+  uncertain: boolean;
+  /** Delivered after an attempt whose outcome was unknown: it may have arrived twice. */
+  mayBeDuplicated: boolean;
+}
+
+export interface Replayed {
+  run?: RunInfo;
+  states: Map<string, DeliveryState>;
+  unreachable: Extract<JournalEntry, { kind: 'unreachable' }>[];
+  finished: boolean;
+}
+
+/** Fold a journal into the current state of each delivery, in plan order. */
+export function replay(entries: Iterable<JournalEntry>): Replayed {
+  const replayed: Replayed = { states: new Map(), unreachable: [], finished: false };
+  for (const entry of entries) apply(replayed, entry);
+  return replayed;
+}
+
+/** One step of the fold; the writer applies it too, so a live report and a replayed one agree. */
+export function apply(replayed: Replayed, entry: JournalEntry): void {
+  const state = 'id' in entry ? replayed.states.get(entry.id) : undefined;
+  switch (entry.kind) {
+    case 'run': {
+      const { kind: _k, at: _a, ...info } = entry;
+      replayed.run = info;
+      break;
+    }
+    case 'planned': {
+      const { kind: _k, at: _a, ...delivery } = entry;
+      replayed.states.set(delivery.id, { delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false });
+      break;
+    }
+    case 'attempting':
+      if (!state) break;
+      if (state.status === 'attempting') state.uncertain = true; // the previous attempt never finished
+      state.status = 'attempting';
+      state.attempts = entry.attempt;
+      break;
+    case 'delivered':
+      if (state) Object.assign(state, { status: 'delivered', receipt: entry.receipt, reason: undefined, mayBeDuplicated: state.uncertain });
+      break;
+    case 'failed':
+      if (!state) break;
+      Object.assign(state, { status: entry.final ? 'failed' : 'pending', reason: entry.reason });
+      if (entry.outcomeUnknown) state.uncertain = true;
+      break;
+    case 'skipped':
+      if (state) Object.assign(state, { status: 'skipped', reason: entry.reason });
+      break;
+    case 'unreachable':
+      replayed.unreachable.push(entry);
+      break;
+    case 'finished':
+      replayed.finished = !entry.interrupted;
+      break;
+  }
+}

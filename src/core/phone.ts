@@ -1,0 +1,27 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+
+/**
+ * Ranges regulators reserve for fiction and documentation (ARCEP in France, Ofcom in the
+ * UK, NANP 555-01xx). libphonenumber rightly calls them unallocated, but the shipped
+ * example list and the tests need numbers that can never ring a real person.
+ */
+const FICTIONAL = [
+  /^\+33(?:199 00|261 91|353 01|465 71|536 49|639 98|995 55)\d{4}$/.source.replace(/ /g, ''),
+  /^\+447700900\d{3}$/.source,
+  /^\+44207946\d{4}$/.source,
+  /^\+1\d{3}55501\d{2}$/.source,
+].map((s) => new RegExp(s));
+
+/**
+ * Normalise a phone number written any common way (`06 12 34 56 78`, `+33 (0)6…`,
+ * `0033 6…`) to E.164. Returns undefined when it is not a valid number.
+ */
+export function toE164(raw: string, defaultRegion: string): string | undefined {
+  // "+33 (0)6 12…": the "(0)" is the national trunk prefix some people write after the
+  // country code; it must go, or the number gets one digit too many.
+  const cleaned = raw.replace(/\(0\)/g, '').replace(/^\s*00/, '+').trim();
+  const parsed = parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
+  if (!parsed) return undefined;
+  if (parsed.isValid()) return parsed.number;
+  return parsed.isPossible() && FICTIONAL.some((r) => r.test(parsed.number)) ? parsed.number : undefined;
+}

@@ -1,0 +1,206 @@
+/**
+ * Planning: contacts × channels × templates → deliveries. Pure: it reads nothing and
+ * sends nothing, and it is complete before dispatch starts — every message rendered and
+ * checked, every problem collected (not just the first).
+ */
+import { createHash } from 'node:crypto';
+import type { Channel, CheckLimits } from '../channels/types.js';
+import type { BodyKind } from './escape.js';
+import { render } from './render.js';
+import { smsLength, type SmsLength } from './sms-encoding.js';
+import { resolveTemplate, type Scenario, type TemplateSet } from './templates.js';
+import type { ChannelName, Contact, Problem, Rendered } from './types.js';
+
+export interface Delivery {
+  /** Stable id: the same run, contact and channel always give the same id. */
+  id: string;
+  channel: ChannelName;
+  contact: { key: string; name: string; line?: number };
+  /** Template that produced the body (for previews and the journal). */
+  template: string;
+  message: Rendered;
+  sms?: SmsLength;
+}
+
+export interface PlanInput {
+  runId: string;
+  scenario: Scenario;
+  templates: TemplateSet;
+  contacts: Contact[];
+  channels: Channel[];
+  variables: Record<string, string>;
+  /** --group: only contacts in one of these groups. */
+  groups: string[];
+  /** --contact: only these people (by name, case-insensitive). */
+  contactNames: string[];
+  /** Group targets that get each broadcast once (SLACK_CHANNEL, TELEGRAM_CHAT_ID). */
+  broadcasts: Partial<Record<ChannelName, string>>;
+  limits: CheckLimits;
+  now: Date;
+  defaultLocale: string;
+}
+
+export interface Plan {
+  deliveries: Delivery[];
+  problems: Problem[];
+  /** People the plan targets. */
+  recipients: Contact[];
+  /** People targeted who have no address on any selected channel: they would be missed. */
+  unreachable: Contact[];
+}
+
+const BODY_KIND: Record<ChannelName, BodyKind> = { sms: 'plain', email: 'plain', slack: 'slack', telegram: 'telegram' };
+
+export function deliveryId(runId: string, contactKey: string, channel: string): string {
+  return createHash('sha256').update(`${runId}\0${contactKey}\0${channel}`).digest('hex').slice(0, 24);
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const problems = new ProblemList();
+  const recipients = selectRecipients(input, problems);
+  const deliveries: Delivery[] = [];
+  const unreachable: Contact[] = [];
+
+  for (const contact of recipients) {
+    let reachable = false;
+    for (const channel of input.channels) {
+      const to = channel.address(contact);
+      if (!to) continue;
+      reachable = true;
+      const delivery = renderDelivery(input, channel, contact, to, problems);
+      if (delivery) deliveries.push(delivery);
+    }
+    if (!reachable) unreachable.push(contact);
+  }
+  for (const channel of input.channels) {
+    const to = input.broadcasts[channel.name];
+    if (!to) continue;
+    const everyone: Contact = {
+      line: 0, name: to, role: '', groups: ['broadcast'], locale: input.defaultLocale, extra: {}, key: `broadcast:${channel.name}`,
+    };
+    const delivery = renderDelivery(input, channel, everyone, to, problems);
+    if (delivery) deliveries.push(delivery);
+  }
+  if (recipients.length > 0 && deliveries.length === 0 && problems.size === 0) {
+    problems.add({
+      where: '--channels',
+      message: `none of the ${recipients.length} selected contacts has an address on ${input.channels.map((c) => c.name).join(', ')}; choose other channels.`,
+      group: 'plan',
+    });
+  }
+  return { deliveries, problems: problems.list(), recipients, unreachable };
+}
+
+function selectRecipients(input: PlanInput, problems: ProblemList): Contact[] {
+  const known = new Set(input.contacts.flatMap((c) => c.groups));
+  const checkGroups = (groups: string[], where: string) => {
+    for (const g of groups.filter((g) => !known.has(g))) {
+      problems.add({ where, message: `no contact is in group "${g}" (groups in the list: ${[...known].sort().join(', ') || 'none'}).`, group: 'plan' });
+    }
+  };
+  checkGroups(input.scenario.groups, `${input.scenario.name}/scenario.yaml`);
+  checkGroups(input.groups, '--group');
+
+  const inAny = (c: Contact, groups: string[]) => groups.length === 0 || c.groups.some((g) => groups.includes(g));
+  let selected = input.contacts.filter((c) => inAny(c, input.scenario.groups) && inAny(c, input.groups));
+  if (input.contactNames.length > 0) {
+    const wanted = new Map(input.contactNames.map((n) => [n.trim().toLowerCase(), n]));
+    for (const [lower, original] of wanted) {
+      if (!input.contacts.some((c) => c.name.toLowerCase() === lower)) {
+        problems.add({ where: '--contact', message: `no contact is named "${original}"; names must match the contacts file exactly (case aside).`, group: 'plan' });
+      }
+    }
+    selected = selected.filter((c) => wanted.has(c.name.toLowerCase()));
+  }
+  if (selected.length === 0 && problems.size === 0) {
+    problems.add({ where: '--group/--contact', message: 'the plan selects nobody; check the group and contact filters.', group: 'plan' });
+  }
+  return selected;
+}
+
+function renderDelivery(input: PlanInput, channel: Channel, contact: Contact, to: string, problems: ProblemList): Delivery | undefined {
+  const { scenario, templates } = input;
+  const file = resolveTemplate(scenario, channel.name, contact.groups, contact.locale);
+  if (!file) {
+    problems.add({
+      where: `${scenario.name}/${channel.name}`,
+      message: `no template for locale "${contact.locale}" (contact ${contact.name}); add ${channel.name}.${contact.locale}.hbs or a generic ${channel.name}.hbs to the scenario.`,
+      group: 'templates',
+    });
+    return undefined;
+  }
+  const context = templateContext(input, contact);
+  const kind = BODY_KIND[channel.name];
+  const body = render(templates, file, kind, context);
+  if (!body.ok) return void problems.add(body.problem);
+
+  const id = deliveryId(input.runId, contact.key, channel.name);
+  const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value };
+  if (channel.name === 'email') {
+    const subject = render(templates, file, 'plain', context, 'subject');
+    if (!subject.ok) return void problems.add(subject.problem);
+    message.subject = subject.value;
+    const htmlFile = resolveTemplate(scenario, 'email', contact.groups, contact.locale, true);
+    if (htmlFile) {
+      const html = render(templates, htmlFile, 'html', context);
+      if (!html.ok) return void problems.add(html.problem);
+      message.html = html.value;
+    }
+  }
+  for (const problem of channel.check(message, input.limits)) {
+    problems.add({ ...problem, where: file.path, group: 'limits' });
+  }
+  return {
+    id, channel: channel.name, message, template: file.path,
+    contact: { key: contact.key, name: contact.name, ...(contact.line > 0 && { line: contact.line }) },
+    ...(channel.name === 'sms' && { sms: smsLength(message.text) }),
+  };
+}
+
+function templateContext(input: PlanInput, contact: Contact): Record<string, unknown> {
+  const time = formatTime(input.now, contact.locale);
+  return {
+    ...input.variables,
+    scenario: input.scenario.name,
+    run: { id: input.runId, time },
+    contact: {
+      ...contact.extra,
+      name: contact.name, role: contact.role, groups: contact.groups, locale: contact.locale,
+      phone: contact.phone ?? '', email: contact.email ?? '', slack: contact.slack ?? '', telegram: contact.telegram ?? '',
+    },
+  };
+}
+
+const timeFormats = new Map<string, string>();
+/** Formatting a date is slow enough to matter over 100,000 contacts: once per locale. */
+function formatTime(now: Date, locale: string): string {
+  const key = `${locale}\0${now.getTime()}`;
+  let time = timeFormats.get(key);
+  if (time === undefined) {
+    time = new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' }).format(now);
+    timeFormats.set(key, time);
+  }
+  return time;
+}
+
+/**
+ * Problems de-duplicated by place and kind: a template missing a variable fails the same
+ * way for ten thousand contacts and should be said once, with a count.
+ */
+class ProblemList {
+  private readonly byKey = new Map<string, Problem & { count: number }>();
+  get size() {
+    return this.byKey.size;
+  }
+  add(problem: Problem) {
+    const key = `${problem.where}\0${problem.message.replace(/\d+/g, '#')}`;
+    const existing = this.byKey.get(key);
+    if (existing) existing.count += 1;
+    else this.byKey.set(key, { ...problem, count: 1 });
+  }
+  list(): Problem[] {
+    return [...this.byKey.values()].map(({ count, ...p }) =>
+      count > 1 ? { ...p, message: `${p.message} (${count} messages)` } : p,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Rendering a template for one contact, in Handlebars strict mode: a variable used but
+ * not provided is a Problem naming the file, the line and the variable, never a silently
+ * empty hole in a crisis message.
+ */
+import type { TemplateDelegate } from 'handlebars';
+import { escapeDeep, type BodyKind } from './escape.js';
+import type { TemplateFile, TemplateSet } from './templates.js';
+import type { Problem } from './types.js';
+
+const compiled = new WeakMap<TemplateFile, { body: TemplateDelegate; subject?: TemplateDelegate }>();
+
+function compile(set: TemplateSet, file: TemplateFile) {
+  let entry = compiled.get(file);
+  if (!entry) {
+    // noEscape: values are escaped beforehand for the body's kind (see escape.ts), not as HTML.
+    const options = { strict: true, noEscape: true };
+    entry = {
+      body: set.handlebars.compile(file.source, options),
+      ...(file.subjectSource !== undefined && { subject: set.handlebars.compile(file.subjectSource, options) }),
+    };
+    compiled.set(file, entry);
+  }
+  return entry;
+}
+
+export type RenderResult = { ok: true; value: string } | { ok: false; problem: Problem };
+
+/** Render the body (or, with `part: 'subject'`, the email subject) of a template file. */
+export function render(
+  set: TemplateSet, file: TemplateFile, kind: BodyKind, context: Record<string, unknown>, part: 'body' | 'subject' = 'body',
+): RenderResult {
+  try {
+    const template = compile(set, file)[part];
+    if (!template) return { ok: true, value: '' };
+    return { ok: true, value: template(escapeDeep(kind, context)).trim() };
+  } catch (error) {
+    return { ok: false, problem: explain(file, error as Error, part) };
+  }
+}
+
+/**
+ * Handlebars says `"eta" not defined in [object Object] - 3:12` (strict lookups) or
+ * `Parse error on line 2: …`. Turn both into `file:line: what to do`.
+ */
+function explain(file: TemplateFile, error: Error, part: 'body' | 'subject'): Problem {
+  const offset = part === 'body' ? file.bodyLineOffset : 0;
+  const missing = /^"([^"]+)" not defined in .* - (\d+):\d+/.exec(error.message);
+  if (missing) {
+    return {
+      where: `${file.path}:${Number(missing[2]) + offset}`,
+      message: `uses {{${missing[1]}}}, which is not provided; declare it in variables.yaml or the scenario's scenario.yaml, or pass --var ${missing[1]}=…`,
+      group: 'templates',
+    };
+  }
+  const parseLine = /on line (\d+)/.exec(error.message);
+  const line = parseLine ? Number(parseLine[1]) + offset : 1;
+  const partial = /The partial (\S+) could not be found/.exec(error.message);
+  return {
+    where: `${file.path}:${line}`,
+    message: partial
+      ? `uses partial "${partial[1]}", which is not in templates/partials/.`
+      : `is not valid Handlebars near "${(error.message.split('\n')[1] ?? '').trim()}"; check that every {{ has its }} and every {{#block}} its {{/block}}.`,
+    group: 'templates',
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * SMS length accounting. A message is GSM-7 when every character is in the GSM 03.38
+ * basic set or its extension table (extension characters cost two septets); otherwise
+ * it is UCS-2. French `ê â î ô û ç` are not in GSM-7 (only `é è ù ì ò à Ç` are), so one
+ * of them switches the whole message to UCS-2.
+ *
+ * | encoding | one segment | per segment when concatenated |
+ * |----------|-------------|-------------------------------|
+ * | GSM-7    | 160 septets | 153 septets                   |
+ * | UCS-2    | 70 units    | 67 units                      |
+ */
+const GSM7_BASIC =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM7_EXTENSION = '^{}\\[~]|€\f';
+
+const basic = new Set(GSM7_BASIC);
+const extension = new Set(GSM7_EXTENSION);
+
+export const SMS_LIMITS = {
+  'GSM-7': { single: 160, multi: 153 },
+  'UCS-2': { single: 70, multi: 67 },
+} as const;
+
+export interface SmsLength {
+  encoding: 'GSM-7' | 'UCS-2';
+  /** Septets (GSM-7) or UTF-16 code units (UCS-2). */
+  units: number;
+  segments: number;
+  /** The first character that forced UCS-2, to tell the author what to change. */
+  nonGsmChar?: string;
+}
+
+export function smsLength(text: string): SmsLength {
+  let septets = 0;
+  let nonGsmChar: string | undefined;
+  for (const ch of text) {
+    if (basic.has(ch)) septets += 1;
+    else if (extension.has(ch)) septets += 2;
+    else {
+      nonGsmChar = ch;
+      break;
+    }
+  }
+  const encoding = nonGsmChar === undefined ? 'GSM-7' : 'UCS-2';
+  // UCS-2 counts UTF-16 code units: an emoji outside the BMP takes two.
+  const units = encoding === 'GSM-7' ? septets : text.length;
+  const { single, multi } = SMS_LIMITS[encoding];
+  const segments = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / multi);
+  return nonGsmChar === undefined ? { encoding, units, segments } : { encoding, units, segments, nonGsmChar };
+}

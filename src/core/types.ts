@@ -1,0 +1,53 @@
+/** The vocabulary shared by every layer: contacts, rendered messages, receipts. */
+
+export const CHANNEL_NAMES = ['sms', 'email', 'slack', 'telegram'] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+export interface Contact {
+  /** Line of the contacts file this contact came from (1-based, header is line 1). */
+  line: number;
+  name: string;
+  role: string;
+  groups: string[];
+  /** E.164, e.g. +33612345678. */
+  phone?: string;
+  email?: string;
+  /** Member id (U…), channel id (C…) or #channel-name. */
+  slack?: string;
+  /** Numeric chat id. */
+  telegram?: string;
+  locale: string;
+  /** Unknown columns, kept as template variables ({{contact.<column>}}). */
+  extra: Record<string, string>;
+  /** Stable identity used for de-duplication and delivery ids. */
+  key: string;
+}
+
+/** A message ready to send: one delivery of one scenario to one address on one channel. */
+export interface Rendered {
+  deliveryId: string;
+  channel: ChannelName;
+  /** Address on the channel: E.164 phone, email, Slack id/channel, Telegram chat id. */
+  to: string;
+  text: string;
+  /** Email only. */
+  subject?: string;
+  /** Email only: the HTML alternative, when the template set has one. */
+  html?: string;
+}
+
+export interface Receipt {
+  /** Provider's id for the message (Twilio SID, SMTP message id, Slack channel:ts, Telegram message_id). */
+  providerId: string;
+  /** Extra detail worth keeping (SMTP server response, Twilio segment count…). */
+  detail?: string;
+}
+
+/** Something wrong with the plan, found before anything is sent. */
+export interface Problem {
+  /** Where: `contacts.csv:7`, `templates/outage/sms.fr.hbs`, `--channels`, `TWILIO_FROM`… */
+  where: string;
+  message: string;
+  /** Problems of the same group are shown together (contacts, templates, limits, config…). */
+  group?: string;
+}

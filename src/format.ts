@@ -1,0 +1,103 @@
+/** Human-readable summaries (stderr): the plan before sending, previews, the report after. */
+import type { Plan, Delivery } from './core/plan.js';
+import type { RunReport } from './core/report.js';
+import type { Problem } from './core/types.js';
+import type { Output } from './output.js';
+
+/** Map.groupBy arrives in Node 21; we support 20. */
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+export function printProblems(out: Output, problems: Problem[], heading: string): void {
+  const { color } = out;
+  out.line(color.red.bold(heading));
+  const groups = groupBy(problems, (p) => p.group ?? 'other');
+  for (const [group, list] of groups) {
+    out.line(color.bold(`  ${group}:`));
+    for (const p of list) out.line(`    ${color.red('✗')} ${p.where}: ${p.message}`);
+  }
+}
+
+export function printNotices(out: Output, notices: Problem[]): void {
+  for (const n of notices) out.line(`${out.color.yellow('!')} ${n.where}: ${n.message}`);
+}
+
+export function printPlanSummary(out: Output, plan: Plan): void {
+  const { color } = out;
+  const byChannel = groupBy(plan.deliveries, (d) => d.channel);
+  out.line(color.bold(`${'channel'.padEnd(10)}${'messages'.padStart(9)}${'people'.padStart(8)}  notes`));
+  for (const [channel, list] of byChannel) {
+    const people = new Set(list.filter((d) => !d.contact.key.startsWith('broadcast:')).map((d) => d.contact.key)).size;
+    const broadcast = list.length - people > 0 ? `+ 1 broadcast to ${list.find((d) => d.contact.key.startsWith('broadcast:'))!.message.to}` : '';
+    out.line(`${channel.padEnd(10)}${String(list.length).padStart(9)}${String(people).padStart(8)}  ${[smsNote(list), broadcast].filter(Boolean).join('; ')}`);
+  }
+  out.line(`${plan.recipients.length} people targeted.`);
+  if (plan.unreachable.length > 0) {
+    out.line(color.yellow(`${plan.unreachable.length} targeted people have no address on the selected channels and will NOT be reached:`));
+    for (const c of plan.unreachable) out.line(`  - ${c.name} (line ${c.line})`);
+  }
+}
+
+function smsNote(list: Delivery[]): string {
+  const sms = list.filter((d) => d.sms);
+  if (sms.length === 0) return '';
+  const max = Math.max(...sms.map((d) => d.sms!.segments));
+  const ucs2 = sms.filter((d) => d.sms!.encoding === 'UCS-2').length;
+  return `up to ${max} segment${max > 1 ? 's' : ''} per SMS${ucs2 ? `, ${ucs2} in UCS-2` : ', all GSM-7'}`;
+}
+
+/** One rendered example per template actually used, so the lead sees what people will read. */
+export function printPreviews(out: Output, plan: Plan): void {
+  const { color } = out;
+  const seen = new Set<string>();
+  for (const d of plan.deliveries) {
+    if (seen.has(d.template)) continue;
+    seen.add(d.template);
+    const sms = d.sms ? `, ${d.sms.segments} segment${d.sms.segments > 1 ? 's' : ''} ${d.sms.encoding}, ${d.sms.units} chars` : '';
+    out.line();
+    out.line(color.cyan(`── ${d.channel} · ${d.template} (e.g. to ${d.contact.name}${sms})`));
+    if (d.message.subject !== undefined) out.line(`   Subject: ${d.message.subject}`);
+    for (const line of d.message.text.split('\n')) out.line(`   │ ${line}`);
+  }
+  out.line();
+}
+
+export function printReport(out: Output, report: RunReport): void {
+  const { color } = out;
+  const state = report.complete ? 'complete' : color.yellow('incomplete');
+  out.line(color.bold(`Run ${report.runId} (${report.scenario}${report.dryRun ? ', dry run: nothing was sent' : ''}) ${state}`));
+  for (const [channel, c] of Object.entries(report.channels)) {
+    const parts = [
+      color.green(`${c.delivered} ${report.dryRun ? 'checked' : 'delivered'}`),
+      c.failed ? color.red(`${c.failed} failed`) : '',
+      c.pending ? color.yellow(`${c.pending} not sent yet`) : '',
+      c.skipped ? `${c.skipped} skipped (reached another way)` : '',
+    ].filter(Boolean);
+    out.line(`  ${channel.padEnd(9)} ${parts.join(', ')}`);
+  }
+  const { targeted, reached, notReached } = report.people;
+  out.line(`People: ${targeted} targeted, ${reached} reached${notReached ? color.red(`, ${notReached} NOT reached`) : ''}.`);
+  if (report.notReached.length > 0) {
+    out.line(color.red.bold('Not reached on any channel:'));
+    for (const p of report.notReached) {
+      out.line(`  - ${p.contact}${p.line ? ` (line ${p.line})` : ''}: ${p.reasons.join('; ')}`);
+    }
+  }
+  const partly = report.failures.filter((f) => !report.notReached.some((p) => p.contact === f.contact));
+  if (partly.length > 0) {
+    out.line(color.yellow('Failed on one channel but reached on another:'));
+    for (const f of partly) out.line(`  - ${f.contact} · ${f.channel} ${out.address(f.to)}: ${f.reason}`);
+  }
+  if (report.mayBeDuplicated.length > 0) {
+    out.line(color.yellow(`${report.mayBeDuplicated.length} message(s) may have arrived twice (an earlier attempt's outcome was unknown).`));
+  }
+  out.line(color.dim(`Journal: ${report.journal}`));
+}

@@ -1,0 +1,100 @@
+/**
+ * A loopback Twilio Messages API: basic auth, E.164 validation, 201 with a message SID,
+ * and `I-Twilio-Idempotency-Token` honoured the way a deduplicating provider would
+ * (a repeated token returns the first message and sends nothing new).
+ */
+import { randomBytes } from 'node:crypto';
+import { smsLength } from '../../src/core/sms-encoding.js';
+import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import type { ProviderFake, Received } from './provider.js';
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const twilioError = (status: number, code: number, message: string, headers?: Record<string, string>): Answer => ({
+  status,
+  json: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+  ...(headers && { headers }),
+});
+
+export function twilioFault(fault: Fault): Answer {
+  switch (fault.kind) {
+    case 'rate-limit':
+      return twilioError(429, 20429, 'Too Many Requests', { 'Retry-After': String(fault.retryAfterS ?? 1) });
+    case 'server-error':
+      return twilioError(fault.status ?? 500, 20500, 'An internal server error has occurred');
+    case 'temporary':
+      return twilioError(503, 20503, 'Service unavailable');
+    case 'permanent':
+      return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
+    case 'reset':
+      return { reset: true };
+    case 'hang':
+      return { hang: true };
+  }
+}
+
+export async function startTwilioFake(): Promise<ProviderFake & { http: HttpFake; accountSid: string }> {
+  const accountSid = `AC${hex(16)}`;
+  const authToken = hex(16);
+  const messages: Received[] = [];
+  const byToken = new Map<string, object>();
+  const faultFor = new Map<string, Fault>();
+  const messagesPath = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+  const isSend = (req: RecordedRequest) => req.method === 'POST' && req.path.endsWith('/Messages.json');
+
+  const handle = (req: RecordedRequest): Answer => {
+    if (req.headers.authorization !== `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`) {
+      return twilioError(401, 20003, 'Authenticate');
+    }
+    if (req.method === 'GET' && req.path === `/2010-04-01/Accounts/${accountSid}.json`) {
+      return { status: 200, json: { sid: accountSid, friendly_name: 'Fake account', status: 'active', type: 'Full' } };
+    }
+    if (!isSend(req) || req.path !== messagesPath) return twilioError(404, 20404, `The requested resource ${req.path} was not found`);
+    return createMessage(req);
+  };
+
+  const createMessage = (req: RecordedRequest): Answer => {
+    const { To: to = '', From: from, MessagingServiceSid: service, Body: body } = req.body;
+    const token = req.headers['i-twilio-idempotency-token'] as string | undefined;
+    const original = token === undefined ? undefined : byToken.get(token);
+    if (original) return { status: 201, json: original };
+    const fault = faultFor.get(to);
+    if (fault) return twilioFault(fault);
+    if (!/^\+[1-9]\d{6,14}$/.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!from && !service) return twilioError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.");
+    if (!body) return twilioError(400, 21602, 'Message body is required.');
+    if ([...body].length > 1600) return twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    const sid = `SM${hex(16)}`;
+    const json = {
+      sid, account_sid: accountSid, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01',
+      to, from: from ?? null, messaging_service_sid: service ?? null, body,
+      num_segments: String(smsLength(body).segments), date_created: new Date().toUTCString(),
+      uri: `${messagesPath.slice(0, -'.json'.length)}/${sid}.json`,
+    };
+    if (token !== undefined) byToken.set(token, json);
+    messages.push({ to, text: body, ...(token !== undefined && { idempotencyKey: token }) });
+    return { status: 201, json };
+  };
+
+  const http = await startHttpFake(handle, isSend);
+  return {
+    http,
+    accountSid,
+    env: {
+      TWILIO_ACCOUNT_SID: accountSid,
+      TWILIO_AUTH_TOKEN: authToken,
+      TWILIO_FROM: '+15005550006',
+      TWILIO_API_URL: http.url,
+    },
+    messages,
+    sendAttempts: () => http.requests.filter(isSend).length,
+    fail: (...faults) => http.queue(...faults.map(twilioFault)),
+    failFor: (address, fault) => void faultFor.set(address, fault),
+    get latencyMs() {
+      return http.latencyMs;
+    },
+    set latencyMs(ms: number) {
+      http.latencyMs = ms;
+    },
+    close: () => http.close(),
+  };
+}
