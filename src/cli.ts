@@ -76,23 +76,108 @@ program
     process.exitCode = await report(runId, flags);
   });
 
+program
+  .command('check')
+  .description('validate the whole plan without sending anything: contacts, every template for every recipient, limits, credentials')
+  .option('--scenario <name>', 'check only this scenario (repeatable; default: all)', collect)
+  .option('--live', 'also check the credentials with each provider (sends nothing)')
+  .option('--json', 'print the result as JSON on stdout')
+  .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
+  .option('--contacts <file>', 'contact list CSV (default: $NOTIFY_CONTACTS, else ./contacts.csv, else the example)')
+  .option('--templates <dir>', 'template directory')
+  .option('--channels <list>', 'only these channels, comma-separated')
+  .option('--var <key=value>', 'template variable (repeatable)', collect)
+  .option('--vars <file>', 'template variables from a YAML or JSON file')
+  .option('--max-sms-segments <n>', 'SMS segment budget (default 2)')
+  .addHelpText('after', `
+Examples:
+  $ notify check                       every scenario, every contact, every channel
+  $ notify check --scenario outage --live
+  $ CI=true notify check --json        masked output and a JSON result for a nightly job`)
+  .action(async (flags) => {
+    const { check } = await import('./commands/check.js');
+    process.exitCode = await check(flags);
+  });
+
+planOptions(program.command('preview'))
+  .description('show exactly what recipients will read, per channel, without sending')
+  .argument('<scenario>', 'scenario to preview')
+  .option('--channel <name>', 'only this channel')
+  .option('--locale <code>', 'only recipients with this locale (fr, en…)')
+  .option('--json', 'print the previews as JSON on stdout')
+  .option('--mask', 'mask phone numbers and emails in output')
+  .addHelpText('after', `
+Examples:
+  $ notify preview outage --contact "Élodie Marchand"
+  $ notify preview update --channel sms --locale en --var eta=16:00`)
+  .action(async (scenario: string, flags) => {
+    const { preview } = await import('./commands/preview.js');
+    process.exitCode = await preview(scenario, flags);
+  });
+
+const contacts = program.command('contacts').description('import and check the emergency contact list');
+contacts
+  .command('import')
+  .description('convert a spreadsheet export (Excel, Google Sheets; , ; or tab; UTF-8 or Windows-1252) into the canonical contacts.csv')
+  .argument('<file>', 'the exported CSV')
+  .option('-o, --output <file>', 'where to write the canonical list', 'contacts.csv')
+  .option('--map <Header=field>', 'map a column by hand, e.g. --map "Portable=phone" (repeatable)', collect)
+  .option('--region <code>', 'phone region for national numbers (default: $NOTIFY_DEFAULT_REGION or FR)')
+  .option('--strict', 'refuse to write anything if any row is rejected')
+  .option('--force', 'replace the output file if it exists')
+  .option('--json', 'print the import summary as JSON on stdout')
+  .addHelpText('after', `
+Examples:
+  $ notify contacts import export.csv
+  $ notify contacts import liste.csv --map "Portable=phone" --map "Service=groups" -o contacts.csv --force`)
+  .action(async (file: string, flags) => {
+    const { contactsImport } = await import('./commands/contacts-import.js');
+    process.exitCode = await contactsImport(file, flags);
+  });
+contacts
+  .command('check')
+  .description('validate a contact list and show coverage per group and channel')
+  .argument('[file]', 'the contact list (default: $NOTIFY_CONTACTS, else ./contacts.csv)')
+  .option('--mask', 'mask phone numbers and emails (always on when CI is set)')
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (file: string | undefined, flags) => {
+    const { contactsCheck } = await import('./commands/contacts-check.js');
+    process.exitCode = await contactsCheck(file, flags);
+  });
+
+program
+  .command('status-page')
+  .description('build a static status page (index.html, status.json, feed.xml) from the runs in the journal')
+  .option('--out <dir>', 'output folder', 'status-page')
+  .option('--locale <code>', 'page language: fr or en')
+  .option('--templates <dir>', 'template directory (uses its status-page/ templates when present)')
+  .action(async (flags) => {
+    const { statusPage } = await import('./commands/status-page.js');
+    process.exitCode = await statusPage(flags);
+  });
+
 async function main(): Promise<void> {
   const debug = process.argv.includes('--debug');
   try {
     await program.parseAsync(process.argv);
   } catch (error) {
-    process.exitCode = exitCodeFor(error, debug);
+    process.exitCode = await exitCodeFor(error, debug);
   }
 }
 
-function exitCodeFor(error: unknown, debug: boolean): number {
+async function exitCodeFor(error: unknown, debug: boolean): Promise<number> {
   if (error instanceof CommanderError) {
     // Help and version are not errors; everything else commander rejects is a bad flag.
     return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   }
   if (error instanceof UserError) {
-    process.stderr.write(`notify: ${error.message}\n`);
-    for (const p of error.problems) process.stderr.write(`  ✗ ${p.where}: ${p.message}\n`);
+    const { createOutput } = await import('./output.js');
+    const out = createOutput({ ci: Boolean(process.env.CI && process.env.CI !== 'false'), mask: process.argv.includes('--mask') });
+    if (error.problems.length > 0) {
+      const { printProblems } = await import('./format.js');
+      printProblems(out, error.problems, `${error.problems.length} problem(s):`);
+    }
+    out.line(`notify: ${error.message}`);
     return EXIT.invalid;
   }
   process.stderr.write(`notify: unexpected error: ${(error as Error)?.message ?? error}\n`);

@@ -18,41 +18,35 @@ const GREETING_TIMEOUT_MS = 10_000;
 const SOCKET_TIMEOUT_MS = 30_000;
 
 type Rule = { retryable: boolean; reason: string; outcomeUnknown?: boolean };
-const LOGIN = 'the mail server refused the login: check the user name and password in SMTP_URL';
+const each = (codes: string[], rule: Rule) => Object.fromEntries(codes.map((code) => [code, rule]));
 const UNREACHABLE = 'the mail server {server} from SMTP_URL cannot be reached';
-const LOST = 'the connection to the mail server {server} was lost before it confirmed; the email may or may not have been delivered';
+const MAYBE_DELIVERED = 'the email may or may not have been delivered';
 
 /**
- * Failure → decision, looked up by the socket cause, then the timeout kind, then the SMTP
- * reply code, then nodemailer's code. Anything else falls back on the reply class (4xx/5xx).
+ * Failure → decision, looked up by the socket cause, then the timeout kind, then a refused
+ * sender, then the SMTP reply code, then nodemailer's code. Anything else falls back on the reply class (4xx/5xx).
  */
 const SMTP_ERRORS: Record<string, Rule> = {
   ECONNREFUSED: { retryable: true, reason: `${UNREACHABLE}: connection refused` },
-  ENOTFOUND: { retryable: true, reason: 'the mail server host name in SMTP_URL could not be resolved' },
   EHOSTUNREACH: { retryable: true, reason: `${UNREACHABLE}: no route to host` },
   CONNECT_TIMEOUT: { retryable: true, reason: `${UNREACHABLE}: no connection within the time limit` },
   GREETING_TIMEOUT: { retryable: true, reason: 'the mail server {server} from SMTP_URL accepted the connection but never greeted' },
-  '530': { retryable: false, reason: 'the mail server requires a login: put user:password in SMTP_URL' },
-  '534': { retryable: false, reason: LOGIN },
-  '535': { retryable: false, reason: LOGIN },
-  '550': { retryable: false, reason: 'the mail server refused this recipient' },
-  '551': { retryable: false, reason: 'the mail server refused this recipient' },
-  '553': { retryable: false, reason: 'the mail server refused this address' },
-  '501': { retryable: false, reason: 'the mail server refused this address' },
+  ...each(['ENOTFOUND', 'EDNS'], { retryable: true, reason: 'the mail server host name in SMTP_URL could not be resolved' }),
+  ...each(['535', '534', 'EAUTH'], { retryable: false, reason: 'the mail server refused the login: check the user name and password in SMTP_URL' }),
+  ...each(['530', 'ENOAUTH'], { retryable: false, reason: 'the mail server requires a login: put user:password in SMTP_URL' }),
+  SENDER_REFUSED: { retryable: false, reason: 'the mail server refused the sender: set MAIL_FROM to an address this SMTP account may send as' },
+  ...each(['550', '551'], { retryable: false, reason: 'the mail server refused this recipient' }),
+  ...each(['553', '501'], { retryable: false, reason: 'the mail server refused this address' }),
   '552': { retryable: false, reason: 'the mailbox is full or the message is too large' },
   '554': { retryable: false, reason: 'the mail server rejected the message' },
   '421': { retryable: true, reason: 'the mail server is unavailable for now and closed the connection' },
   '450': { retryable: true, reason: 'the mailbox is unavailable for now' },
   '451': { retryable: true, reason: 'the mail server had a temporary failure' },
   '452': { retryable: true, reason: 'the mail server is out of storage for now' },
-  EAUTH: { retryable: false, reason: LOGIN },
-  ENOAUTH: { retryable: false, reason: 'the mail server requires a login: put user:password in SMTP_URL' },
   ETLS: { retryable: false, reason: 'TLS with the mail server failed: check smtp:// (port 587) or smtps:// (port 465) in SMTP_URL' },
-  EDNS: { retryable: true, reason: 'the mail server host name in SMTP_URL could not be resolved' },
-  ESOCKET: { retryable: true, reason: LOST, outcomeUnknown: true },
-  ECONNECTION: { retryable: true, reason: LOST, outcomeUnknown: true },
-  ETIMEDOUT: { retryable: true, reason: 'no answer from the mail server {server} within the time limit; the email may or may not have been delivered', outcomeUnknown: true },
-  EABORT: { retryable: true, reason: 'no answer from the mail server within the time limit; the email may or may not have been delivered', outcomeUnknown: true },
+  ...each(['ESOCKET', 'ECONNECTION'], { retryable: true, reason: `the connection to the mail server {server} was lost before it confirmed; ${MAYBE_DELIVERED}`, outcomeUnknown: true }),
+  ETIMEDOUT: { retryable: true, reason: `no answer from the mail server {server} within the time limit; ${MAYBE_DELIVERED}`, outcomeUnknown: true },
+  EABORT: { retryable: true, reason: `no answer from the mail server within the time limit; ${MAYBE_DELIVERED}`, outcomeUnknown: true },
 };
 
 export const email: Channel = {
@@ -88,7 +82,7 @@ export const email: Channel = {
       maxConnections: MAX_CONNECTIONS,
       // Hidden retry: by default the pool re-sends a message whose connection closed, up to
       // 5 times. The dispatcher owns retries and the journal, so every send is one attempt.
-
+      maxRequeues: 0,
       connectionTimeout: CONNECT_TIMEOUT_MS,
       greetingTimeout: GREETING_TIMEOUT_MS,
       socketTimeout: SOCKET_TIMEOUT_MS,
@@ -118,15 +112,17 @@ export const email: Channel = {
       },
       async verify(signal) {
         // verify() takes no signal: stop waiting on abort; its own socket timeouts end the probe.
-        const aborted = new Promise<never>((_, reject) => {
-          const onAbort = () => reject(Object.assign(new Error('aborted'), { code: 'EABORT' }));
-          if (signal.aborted) onAbort();
-          signal.addEventListener('abort', onAbort, { once: true });
-        });
+        let onAbort = () => {};
+        const aborted = new Promise<never>((_, reject) => (onAbort = () => reject(signal.reason)));
+        if (signal.aborted) onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
         try {
           await Promise.race([transport.verify(), aborted]);
         } catch (err) {
+          if (signal.aborted) throw new RetryableError(`no answer from the mail server ${where} within the time limit`, 'EABORT');
           throw fail(err);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
         }
       },
       async close() {
@@ -147,12 +143,19 @@ export function serverOptions(raw: string): Pick<SMTPPoolOptions, 'host' | 'port
     throw new UserError('SMTP_URL must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.com:587.');
   }
   const secure = url.protocol === 'smtps:';
-  const user = decodeURIComponent(url.username);
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UserError('SMTP_URL has a stray % in its user name or password: write it as %25.');
+    }
+  };
+  const user = decode(url.username);
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port ? Number(url.port) : secure ? 465 : 587,
     secure,
-    auth: user ? { user, pass: decodeURIComponent(url.password) } : undefined,
+    auth: user ? { user, pass: decode(url.password) } : undefined,
     requireTLS: url.searchParams.get('requireTLS') === 'true',
     ignoreTLS: url.searchParams.get('ignoreTLS') === 'true',
   };
@@ -167,7 +170,8 @@ export function messageIdFor(deliveryId: string): string {
 
 function toDeliveryError(err: unknown, server: string, secrets: string[]): DeliveryError {
   const e = (err ?? {}) as NodemailerError;
-  const keys = [e.originalCode, e.timeoutType, e.responseCode?.toString(), e.code];
+  const senderRefused = e.command === 'MAIL FROM' && e.permanent === true ? 'SENDER_REFUSED' : undefined;
+  const keys = [e.originalCode, e.timeoutType, senderRefused, e.responseCode?.toString(), e.code];
   const key = keys.find((k): k is string => k !== undefined && k in SMTP_ERRORS);
   const rule: Rule = key
     ? SMTP_ERRORS[key]!

@@ -48,9 +48,9 @@ export const slack: Channel = {
   missingConfig: (config) => (config.slack.token ? [] : ['SLACK_BOT_TOKEN']),
 
   check(message: Rendered): Problem[] {
-    const length = escapeSlackText(message.text).length;
+    const length = message.text.length;
     if (length > MAX_TEXT_CHARS) {
-      return [{ where: 'slack', group: 'limits', message: `the Slack message is ${length} characters long; Slack truncates beyond ${MAX_TEXT_CHARS}: shorten the template` }];
+      return [{ where: 'slack', group: 'limits', message: `the Slack message is ${length.toLocaleString('en-US')} characters long; Slack truncates beyond ${MAX_TEXT_CHARS.toLocaleString('en-US')}: shorten the template` }];
     }
     return [];
   },
@@ -82,7 +82,9 @@ export const slack: Channel = {
     return {
       async send(message, signal) {
         try {
-          const res = await clientFor(signal).chat.postMessage({ channel: message.to, text: escapeSlackText(message.text), unfurl_links: false, mrkdwn: true });
+          // The text is mrkdwn already: core/escape.ts escaped the values, the template's own
+          // markup (<!here>, <https://…|link>) is meant. Escaping again would show `&amp;`.
+          const res = await clientFor(signal).chat.postMessage({ channel: message.to, text: message.text, unfurl_links: false, mrkdwn: true });
           return { providerId: `${res.channel}:${res.ts}` };
         } catch (err) {
           throw toDeliveryError(err, signal, host, true);
@@ -99,31 +101,6 @@ export const slack: Channel = {
     };
   },
 };
-
-/** Links and mentions a template may write on purpose: `<https://…|label>`, `<mailto:…>`, `<@U…>`, `<#C…>`, `<!here>`, `<!subteam^S…>`. */
-const SLACK_MARKUP = /<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|![a-z]+(?:\^[^<>|]+)?|(?:https?:\/\/|mailto:)[^\s<>|]+)(?:\|[^<>]*)?>/g;
-
-/**
- * Slack reads `&`, `<` and `>` as control characters, so they are escaped everywhere except
- * inside the link and mention forms above, which pass through unchanged:
- *
- * | written                             | sent                          |
- * |-------------------------------------|-------------------------------|
- * | `Tom & Jerry`                       | `Tom &amp; Jerry`             |
- * | `<b>bold</b>`, `a < b`              | `&lt;b&gt;bold&lt;/b&gt;`, `a &lt; b` |
- * | `<https://status.example|Status>`   | unchanged                     |
- * | `<@U0123ABC>`, `<#C0123ABC>`, `<!here>` | unchanged                 |
- */
-export function escapeSlackText(text: string): string {
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(SLACK_MARKUP)) {
-    out += escape(text.slice(last, m.index)) + m[0];
-    last = m.index + m[0].length;
-  }
-  return out + escape(text.slice(last));
-}
 
 interface SdkError {
   code?: string;

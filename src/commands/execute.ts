@@ -24,6 +24,10 @@ export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
   slack: { concurrency: 2, perSecond: 1 },
   telegram: { concurrency: 8, perSecond: 30 },
 };
+/** The outbox has no provider to protect: a dry run goes as fast as it can. */
+const DRY_RUN_LIMITS: Record<ChannelName, ChannelLimits> = {
+  sms: { concurrency: 64 }, email: { concurrency: 64 }, slack: { concurrency: 64 }, telegram: { concurrency: 64 },
+};
 const GRACE_MS = 10_000;
 
 export interface ExecuteOptions {
@@ -61,7 +65,7 @@ export async function execute(deliveries: Delivery[], options: ExecuteOptions): 
   };
   try {
     await dispatch(deliveries, options.strategy, {
-      transport, journal, retry: DEFAULT_RETRY, limits: options.limits ?? DEFAULT_LIMITS,
+      transport, journal, retry: DEFAULT_RETRY, limits: options.dryRun ? DRY_RUN_LIMITS : (options.limits ?? DEFAULT_LIMITS),
       stop: stop.signal, graceMs: GRACE_MS,
       ...(options.previousAttempts && { previousAttempts: options.previousAttempts }),
     });

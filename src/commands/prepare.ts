@@ -64,17 +64,42 @@ export function newRunId(scenario: string, now = new Date()): string {
   return `${stamp}-${scenario}-${randomBytes(2).toString('hex')}`;
 }
 
-export function prepare(scenarioName: string, flags: PlanFlags, options: { live: boolean; now?: Date }): Prepared {
+/** What every scenario of one invocation shares: read once. */
+export interface Inputs {
+  config: Config;
+  source: ContactsSource;
+  contacts: ContactList;
+  templates: TemplateSet;
+  channels: Channel[];
+  given: Record<string, string>;
+  maxSmsSegments: number;
+  skipInvalid: boolean;
+  groups: string[];
+  contactNames: string[];
+}
+
+export function loadInputs(flags: PlanFlags, options: { live: boolean }): Inputs {
   const config = loadConfig();
   const channels = parseChannels(flags.channels);
   const maxSmsSegments = parseSegments(flags.maxSmsSegments);
   const given = { ...(flags.vars ? readVarsFile(flags.vars) : {}), ...parseVarFlags(flags.var ?? []) };
   const templates = loadTemplatesFor(flags, config);
-  const scenario = findScenario(templates, scenarioName);
   const source = contactsSource(flags.contacts, config, options.live);
   const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale });
-  const { values, missing, fromExamples } = resolveVariables(templates, scenario, given, !options.live);
+  return {
+    config, source, contacts, templates, channels, given, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
+    groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [],
+  };
+}
 
+export function prepare(scenarioName: string, flags: PlanFlags, options: { live: boolean; now?: Date }): Prepared {
+  const inputs = loadInputs(flags, options);
+  return planScenario(inputs, findScenario(inputs.templates, scenarioName), options);
+}
+
+export function planScenario(inputs: Inputs, scenario: Scenario, options: { live: boolean; now?: Date }): Prepared {
+  const { config, templates, contacts, channels, given, source } = inputs;
+  const { values, missing, fromExamples } = resolveVariables(templates, scenario, given, !options.live);
   const now = options.now ?? new Date();
   const runId = newRunId(scenario.name, now);
   const broadcasts: Partial<Record<ChannelName, string>> = {};
@@ -84,25 +109,27 @@ export function prepare(scenarioName: string, flags: PlanFlags, options: { live:
   }
   const plan = buildPlan({
     runId, scenario, templates, contacts: contacts.contacts, channels, variables: values,
-    groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [],
-    broadcasts, limits: { maxSmsSegments }, now, defaultLocale: config.defaultLocale,
+    groups: inputs.groups, contactNames: inputs.contactNames,
+    broadcasts, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
   });
 
   const problems: Problem[] = [
     ...scenario.badFiles.map((f) => ({ where: f.path, message: f.message, group: 'templates' })),
-    ...(flags.skipInvalid ? [] : contacts.invalid),
+    ...(inputs.skipInvalid ? [] : contacts.invalid),
     ...missing.map((v) => ({
       where: `${scenario.name}/scenario.yaml`,
-      message: `variable "${v}" has no value; pass it with --var ${v}=… (example: ${scenario.variables[v]?.example ?? 'none'}).`,
+      message: options.live
+        ? `variable "${v}" has no value; pass it with --var ${v}=… (example: ${scenario.variables[v]?.example ?? 'none'}).`
+        : `variable "${v}" has neither an example nor a default; add "example:" to it so drills and checks can render.`,
       group: 'variables',
     })),
     ...plan.problems,
   ];
   const notices: Problem[] = [
     ...(source.isExample ? [{ where: 'contacts', message: 'no contacts.csv here: using the shipped example list (contacts.example.csv).' }] : []),
-    ...(flags.skipInvalid ? contacts.invalid.map((p) => ({ ...p, message: `skipped: ${p.message}` })) : []),
+    ...(inputs.skipInvalid ? contacts.invalid.map((p) => ({ ...p, message: `skipped: ${p.message}` })) : []),
     ...contacts.notices,
-    ...fromExamples.map((v) => ({ where: `${scenario.name}/scenario.yaml`, message: `"${v}" takes its example value "${values[v]}" (dry run).` })),
+    ...fromExamples.map((v) => ({ where: `${scenario.name}/scenario.yaml`, message: `"${v}" takes its example value "${values[v]}".` })),
     ...Object.keys(given)
       .filter((v) => !(v in scenario.variables) && !(v in templates.variables))
       .map((v) => ({ where: '--var', message: `"${v}" is not declared by scenario ${scenario.name}; check the spelling.` })),

@@ -9,6 +9,8 @@
  * | server-error, rate-limit   | 421 on RCPT TO, then closes the connection          |
  * | reset                      | destroys the socket after the message data          |
  * | hang                       | takes the message data and never answers            |
+ *
+ * Like a real submission server, it accepts only MAIL_FROM as the sender (553 otherwise).
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
@@ -17,6 +19,7 @@ import type { Fault } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
 const USER = 'crisis-bot';
+const SENDER = 'crisis@example.com';
 
 export async function startSmtpFake(): Promise<ProviderFake> {
   const password = `pw-${randomBytes(6).toString('hex')}`;
@@ -43,8 +46,10 @@ export async function startSmtpFake(): Promise<ProviderFake> {
       if (auth.username === USER && auth.password === password) return callback(null, { user: USER });
       callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
     },
-    onMailFrom(_address, session, callback) {
+    onMailFrom(address, session, callback) {
       current.delete(session.id);
+      // Like a real submission server: the account may only send as its own address.
+      if (address.address !== SENDER) return callback(smtpError(553, '5.7.1 sender address not allowed for this account'));
       callback();
     },
     onRcptTo(address, session, callback) {
@@ -89,7 +94,7 @@ export async function startSmtpFake(): Promise<ProviderFake> {
   const { port } = server.server.address() as AddressInfo;
 
   const fake: ProviderFake = {
-    env: { SMTP_URL: `smtp://${USER}:${password}@127.0.0.1:${port}`, MAIL_FROM: 'crisis@example.com' },
+    env: { SMTP_URL: `smtp://${USER}:${password}@127.0.0.1:${port}`, MAIL_FROM: SENDER },
     messages,
     sendAttempts: () => attempts,
     fail: (...faults) => queued.push(...faults),

@@ -1,0 +1,111 @@
+/**
+ * `notify check`: the nightly drill. Validates the whole plan without sending anything —
+ * contacts, every scenario rendered for every recipient on every channel, limits,
+ * credentials (and with --live, a credential preflight with each provider) — and
+ * reports every problem at once. Exit 0 when the plan is sound, 2 otherwise.
+ */
+import { CHANNELS } from '../channels/index.js';
+import type { Config } from '../config.js';
+import type { ChannelName, Problem } from '../core/types.js';
+import { EXIT } from '../errors.js';
+import { printNotices, printProblems } from '../format.js';
+import { createOutput } from '../output.js';
+import { findScenario, loadInputs, planScenario, unconfigured, type PlanFlags } from './prepare.js';
+
+export interface CheckFlags extends PlanFlags {
+  scenario?: string[];
+  live?: boolean;
+  json?: boolean;
+  mask?: boolean;
+}
+
+type CredentialStatus = 'ok' | 'not configured' | 'not checked' | `failed: ${string}`;
+
+export interface CheckResult {
+  ok: boolean;
+  contacts: { file: string; valid: number; invalid: number };
+  scenarios: { name: string; messages: number; recipients: number; notReachable: number; problems: number }[];
+  credentials: Partial<Record<ChannelName, CredentialStatus>>;
+  problems: Problem[];
+}
+
+const VERIFY_TIMEOUT_MS = 15_000;
+
+export async function check(flags: CheckFlags): Promise<number> {
+  const inputs = loadInputs(flags, { live: false });
+  const out = createOutput({ ci: inputs.config.ci, mask: flags.mask ?? false });
+  const names = flags.scenario?.length ? flags.scenario : [...inputs.templates.scenarios.keys()].sort();
+  const scenarios = names.map((n) => findScenario(inputs.templates, n));
+
+  const problems: Problem[] = [...inputs.contacts.invalid];
+  const result: CheckResult = {
+    ok: false,
+    contacts: { file: inputs.source.path, valid: inputs.contacts.contacts.length, invalid: inputs.contacts.invalid.length },
+    scenarios: [], credentials: {}, problems,
+  };
+  const channelsInUse = new Set<ChannelName>();
+  for (const scenario of scenarios) {
+    const prepared = planScenario({ ...inputs, skipInvalid: true }, scenario, { live: false });
+    const own = prepared.problems.map((p) => ({ ...p, where: p.where.includes(scenario.name) ? p.where : `${scenario.name}: ${p.where}` }));
+    problems.push(...own);
+    for (const d of prepared.plan.deliveries) channelsInUse.add(d.channel);
+    result.scenarios.push({
+      name: scenario.name, messages: prepared.plan.deliveries.length, recipients: prepared.plan.recipients.length,
+      notReachable: prepared.plan.unreachable.length, problems: own.length,
+    });
+    if (scenario === scenarios[0]) {
+      printNotices(out, prepared.notices.filter((n) => n.where === 'contacts' || n.group === 'contacts'));
+    }
+    if (scenario === scenarios[0]) {
+      for (const { channel, missing } of unconfigured(prepared)) {
+        result.credentials[channel] = 'not configured';
+        if (!inputs.source.isExample) {
+          problems.push({ where: missing.join(', '), message: `${channel} is used by the plan but not configured; set ${missing.join(' and ')} (or .env).`, group: 'credentials' });
+        }
+      }
+    }
+  }
+  for (const channel of channelsInUse) result.credentials[channel] ??= flags.live ? 'ok' : 'not checked';
+  if (flags.live) await verifyCredentials(inputs.config, [...channelsInUse], result, problems);
+
+  result.ok = problems.length === 0;
+  printCheck(out, result, inputs.source.isExample);
+  if (flags.json) out.json(result);
+  return result.ok ? EXIT.ok : EXIT.invalid;
+}
+
+/** Live preflight: each configured channel asks its provider who it is. Sends nothing. */
+async function verifyCredentials(config: Config, channels: ChannelName[], result: CheckResult, problems: Problem[]) {
+  await Promise.all(
+    channels.filter((c) => result.credentials[c] === 'ok').map(async (name) => {
+      try {
+        const transport = await CHANNELS[name].connect(config);
+        try {
+          await transport.verify(AbortSignal.timeout(VERIFY_TIMEOUT_MS));
+        } finally {
+          await transport.close();
+        }
+      } catch (error) {
+        const reason = (error as Error).message;
+        result.credentials[name] = `failed: ${reason}`;
+        problems.push({ where: name, message: `credential check failed: ${reason}`, group: 'credentials' });
+      }
+    }),
+  );
+}
+
+function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, isExample: boolean) {
+  const { color } = out;
+  for (const s of result.scenarios) {
+    const mark = s.problems ? color.red('✗') : color.green('✓');
+    out.line(`${mark} ${s.name.padEnd(10)} ${s.messages} messages to ${s.recipients} people${s.notReachable ? color.yellow(`, ${s.notReachable} with no channel`) : ''}`);
+  }
+  const creds = Object.entries(result.credentials).map(([c, status]) => `${c}: ${status}`);
+  if (creds.length) out.line(`Credentials: ${creds.join(' · ')}${isExample ? ' (example list: missing credentials are not an error)' : ''}`);
+  if (result.problems.length > 0) printProblems(out, result.problems, `${result.problems.length} problem(s) found:`);
+  const total = result.scenarios.reduce((n, s) => n + s.messages, 0);
+  // One plain line a CI job log can show as the outcome.
+  out.line(
+    `notify check: ${result.ok ? 'OK' : 'FAILED'} — ${result.scenarios.length} scenario(s), ${result.contacts.valid} contacts, ${total} messages rendered, ${result.problems.length} problem(s)`,
+  );
+}

@@ -1,0 +1,293 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sms } from '../../src/channels/sms.js';
+import { PermanentError, RetryableError } from '../../src/channels/errors.js';
+import type { Transport } from '../../src/channels/types.js';
+import { loadConfig } from '../../src/config.js';
+import type { Rendered } from '../../src/core/types.js';
+import { startTwilioFake } from '../fakes/twilio.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'notify-sms-'));
+const rendered = (to: string, text: string, deliveryId = randomUUID()): Rendered => ({ deliveryId, channel: 'sms', to, text });
+const noLimit = () => new AbortController().signal;
+const to = '+33612345678';
+
+let fake: Awaited<ReturnType<typeof startTwilioFake>>;
+let transport: Transport;
+const connect = (env: Record<string, string>) => sms.connect(loadConfig({ ...env }, cwd));
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<PermanentError | RetryableError> {
+  const result = await promise.then(() => undefined, (err: unknown) => err);
+  expect(result).toBeInstanceOf(Error);
+  return result as PermanentError | RetryableError;
+}
+
+function expectNoSecret(err: Error) {
+  expect(err.message).not.toContain(fake.env.TWILIO_AUTH_TOKEN);
+  expect(err.message).not.toContain(fake.env.TWILIO_ACCOUNT_SID);
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+beforeAll(async () => {
+  fake = await startTwilioFake();
+  transport = await connect(fake.env);
+});
+afterAll(async () => {
+  await transport?.close();
+  await fake?.close();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('sms channel: sending through the real twilio SDK', () => {
+  it('delivers exactly the body, number, sender and idempotency token asked for', async () => {
+    const message = rendered(to, 'Alerte: évacuez le bâtiment B & rejoignez le point 3 <maintenant>.');
+    const receipt = await transport.send(message, noLimit());
+    expect(receipt.providerId).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(receipt.detail).toBe('segments: 1');
+    expect(fake.messages.at(-1)).toEqual({ to, text: message.text, idempotencyKey: message.deliveryId });
+    const request = fake.http.requests.at(-1)!;
+    expect(request.path).toBe(`/2010-04-01/Accounts/${fake.accountSid}/Messages.json`);
+    expect(request.body).toEqual({ To: to, From: '+15005550006', Body: message.text });
+    expect(request.headers['i-twilio-idempotency-token']).toBe(message.deliveryId);
+  });
+
+  it('reports the segment count of a long message', async () => {
+    const receipt = await transport.send(rendered(to, 'x'.repeat(200)), noLimit());
+    expect(receipt.detail).toBe('segments: 2');
+  });
+
+  it('sends through a messaging service when one is configured instead of a number', async () => {
+    const { TWILIO_FROM: _, ...env } = fake.env;
+    const viaService = await connect({ ...env, TWILIO_MESSAGING_SERVICE_SID: 'MG00000000000000000000000000000001' });
+    await viaService.send(rendered(to, 'via service'), noLimit());
+    await viaService.close();
+    expect(fake.http.requests.at(-1)!.body).toEqual({ To: to, MessagingServiceSid: 'MG00000000000000000000000000000001', Body: 'via service' });
+  });
+
+  it('concurrent sends each carry their own idempotency token', async () => {
+    const batch = Array.from({ length: 8 }, (_, i) => rendered(`+3361234560${i}`, `message ${i}`));
+    await Promise.all(batch.map((m) => transport.send(m, noLimit())));
+    for (const m of batch) {
+      expect(fake.messages).toContainEqual({ to: m.to, text: m.text, idempotencyKey: m.deliveryId });
+    }
+  });
+
+  it('re-sending the same delivery reuses its idempotency token, and the fake does not send twice', async () => {
+    const message = rendered(to, 'once only');
+    const first = await transport.send(message, noLimit());
+    const [accepted, attempts] = [fake.messages.length, fake.sendAttempts()];
+    const second = await transport.send(message, noLimit());
+    expect(second.providerId).toBe(first.providerId);
+    expect(fake.messages.length).toBe(accepted);
+    expect(fake.sendAttempts()).toBe(attempts + 1);
+  });
+});
+
+describe('sms channel: failures', () => {
+  it('wrong credentials → permanent, naming the variables but not the secret', async () => {
+    const wrong = await connect({ ...fake.env, TWILIO_AUTH_TOKEN: 'wrong-secret-0123456789' });
+    const err = await rejection(wrong.send(rendered(to, 'hello'), noLimit()));
+    await wrong.close();
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toMatch(/TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN/);
+    expect(err.message).not.toContain('wrong-secret-0123456789');
+    expectNoSecret(err);
+  });
+
+  it('429 → retryable with the Retry-After wait, and the SDK does not retry by itself', async () => {
+    const before = fake.sendAttempts();
+    fake.fail({ kind: 'rate-limit', retryAfterS: 7 });
+    const err = await rejection(transport.send(rendered(to, 'rate limited'), noLimit()));
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as RetryableError).retryAfterMs).toBe(7000);
+    expect((err as RetryableError).outcomeUnknown).toBe(false);
+    expect(fake.sendAttempts()).toBe(before + 1);
+  });
+
+  it.each([
+    ['500', { kind: 'server-error', status: 500 }],
+    ['503', { kind: 'temporary' }],
+  ] as const)('%s → retryable, one request only', async (_, fault) => {
+    const before = fake.sendAttempts();
+    fake.fail(fault);
+    const err = await rejection(transport.send(rendered(to, 'server error'), noLimit()));
+    expect(err).toBeInstanceOf(RetryableError);
+    expect(err.message).toMatch(/Twilio had a server error/);
+    expect(fake.sendAttempts()).toBe(before + 1);
+  });
+
+  it('connection reset after the request left → retryable, outcome unknown', async () => {
+    const before = fake.sendAttempts();
+    fake.fail({ kind: 'reset' });
+    const err = await rejection(transport.send(rendered(to, 'reset'), noLimit()));
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as RetryableError).outcomeUnknown).toBe(true);
+    expect(fake.sendAttempts()).toBe(before + 1);
+  });
+
+  it('no answer and the signal aborts → retryable, outcome unknown', async () => {
+    const before = fake.sendAttempts();
+    fake.fail({ kind: 'hang' });
+    const controller = new AbortController();
+    const sending = rejection(transport.send(rendered(to, 'hang'), controller.signal));
+    while (fake.sendAttempts() === before) await new Promise((r) => setImmediate(r));
+    controller.abort();
+    const err = await sending;
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as RetryableError).outcomeUnknown).toBe(true);
+    expect(err.message).toMatch(/no answer from Twilio within the time limit; the message may or may not have been sent/);
+  });
+
+  it('an already aborted signal sends nothing', async () => {
+    const before = fake.sendAttempts();
+    const err = await rejection(transport.send(rendered(to, 'late'), AbortSignal.abort()));
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as RetryableError).outcomeUnknown).toBe(false);
+    expect(fake.sendAttempts()).toBe(before);
+  });
+
+  it('unreachable API → retryable, not sent, naming TWILIO_API_URL', async () => {
+    const url = await closedPortUrl();
+    const unreachable = await connect({ ...fake.env, TWILIO_API_URL: url });
+    const err = await rejection(unreachable.send(rendered(to, 'nobody home'), noLimit()));
+    await unreachable.close();
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as RetryableError).outcomeUnknown).toBe(false);
+    expect(err.message).toContain(new URL(url).host);
+    expect(err.message).toMatch(/refused the connection; check TWILIO_API_URL/);
+    expectNoSecret(err);
+  });
+
+  it('a host that does not exist → says it cannot be found, naming TWILIO_API_URL', async () => {
+    const nowhere = await connect({ ...fake.env, TWILIO_API_URL: 'http://twilio-fake.invalid' });
+    const err = await rejection(nowhere.verify(noLimit()));
+    await nowhere.close();
+    expect(err).toBeInstanceOf(RetryableError);
+    expect(err.message).toMatch(/twilio-fake\.invalid cannot be found .*check TWILIO_API_URL/);
+  });
+
+  it('an invalid or refused number → permanent', async () => {
+    fake.failFor('+33700000000', { kind: 'permanent' });
+    const refused = await rejection(transport.send(rendered('+33700000000', 'hi'), noLimit()));
+    expect(refused).toBeInstanceOf(PermanentError);
+    expect(refused.message).toMatch(/phone number is not valid/);
+    const invalid = await rejection(transport.send(rendered('0612345678', 'hi'), noLimit()));
+    expect(invalid).toBeInstanceOf(PermanentError);
+    expect((invalid as PermanentError).code).toBe('twilio-21211');
+  });
+
+  it('an unlisted Twilio error keeps its code and words, without the account SID', async () => {
+    fake.http.queue({ status: 400, json: { code: 21999, message: `Account ${fake.accountSid} cannot do that`, status: 400 } });
+    const err = await rejection(transport.send(rendered(to, 'odd'), noLimit()));
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toMatch(/error 21999: Account \*\*\* cannot do that/);
+    expectNoSecret(err);
+  });
+});
+
+describe('sms channel: verify', () => {
+  it('fetches the account and sends nothing', async () => {
+    const [requests, attempts] = [fake.http.requests.length, fake.sendAttempts()];
+    await transport.verify(noLimit());
+    expect(fake.sendAttempts()).toBe(attempts);
+    expect(fake.http.requests.slice(requests).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /2010-04-01/Accounts/${fake.accountSid}.json`,
+    ]);
+  });
+
+  it('fails with a permanent error on a bad token', async () => {
+    const wrong = await connect({ ...fake.env, TWILIO_AUTH_TOKEN: 'not-the-token' });
+    const err = await rejection(wrong.verify(noLimit()));
+    await wrong.close();
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toMatch(/Twilio rejected the credentials/);
+    expect(err.message).not.toContain('not-the-token');
+  });
+});
+
+describe('sms channel: planning', () => {
+  const limits = { maxSmsSegments: 3 };
+  const check = (text: string) => sms.check(rendered(to, text), limits);
+
+  it('accepts a GSM-7 message within the segment budget', () => {
+    expect(check('é'.repeat(459))).toEqual([]);
+  });
+
+  it('names the segment count, the encoding and the character that forced UCS-2', () => {
+    const [problem, ...more] = check(`Réunion à l'hôtel de ville. ${'x'.repeat(200)}`);
+    expect(more).toEqual([]);
+    expect(problem?.where).toBe('sms');
+    expect(problem?.message).toMatch(/4 segments \(UCS-2.*limit is 3.*"ô" forced UCS-2/);
+  });
+
+  it('reports a body over 1600 characters', () => {
+    const problems = sms.check(rendered(to, 'x'.repeat(1601)), { maxSmsSegments: 20 });
+    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/1601 characters.*at most 1600/)]);
+  });
+
+  it('names the missing variables', () => {
+    expect(sms.missingConfig(loadConfig({}, cwd))).toEqual([
+      'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID',
+    ]);
+    expect(sms.missingConfig(loadConfig({ ...fake.env }, cwd))).toEqual([]);
+  });
+
+  it('addresses a contact by phone', () => {
+    expect(sms.address({ phone: to } as Parameters<typeof sms.address>[0])).toBe(to);
+  });
+});
+
+describe('sms channel: lazy SDK loading', () => {
+  it('importing and planning load no SDK; connect does', async () => {
+    const output = await runWithSdksBlocked(`
+      const { sms } = await import(${JSON.stringify(fileURLToPath(new URL('../../src/channels/sms.ts', import.meta.url)))});
+      sms.check({ deliveryId: '1', channel: 'sms', to: '+33612345678', text: 'hi' }, { maxSmsSegments: 1 });
+      console.log('planned without an SDK');
+      await sms.connect({ twilio: { accountSid: 'AC1', authToken: 't', apiUrl: 'http://127.0.0.1:1' } }).catch((e) => console.log(e.message));
+    `);
+    expect(output).toContain('planned without an SDK');
+    expect(output).toContain('SDK loaded: twilio'); // the block works: connect() does load it
+  });
+});
+
+/**
+ * Runs a module in a child process (vite-node, for TypeScript) where resolving the twilio or
+ * Telegram SDK throws, so a static import of either fails the import itself.
+ */
+async function runWithSdksBlocked(source: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'notify-lazy-'));
+  try {
+    writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(specifier, context, next) {
+      const result = await next(specifier, context);
+      const sdk = /[\\\\/]node_modules[\\\\/](twilio|node-telegram-bot-api)[\\\\/]/.exec(result.url);
+      if (sdk) throw new Error('SDK loaded: ' + sdk[1]);
+      return result;
+    }`);
+    writeFileSync(join(dir, 'main.mjs'), source);
+    const hooks = JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href);
+    const viteNode = fileURLToPath(new URL('../../node_modules/vite-node/vite-node.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', `data:text/javascript,import{register}from'node:module';register(${hooks})`, viteNode, join(dir, 'main.mjs')],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)) },
+    );
+    return stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
