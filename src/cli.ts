@@ -10,10 +10,20 @@ const program = new Command('notify')
   .description('Execute the crisis communication plan: tell every emergency contact by SMS, email, Slack and Telegram.')
   .option('--debug', 'show stack traces for unexpected errors')
   .showHelpAfterError('(run notify --help for usage)')
+  // Subcommands have options of the same names (--json, --contacts…): let each parse its own.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function tuningOptions(command: Command): Command {
+  return command
+    .option('--rate <channel=n>', 'messages per second per channel, or "off" (repeatable; defaults: sms=1 slack=1 telegram=30)', collect)
+    .option('--concurrency <channel=n>', 'sends in flight per channel (repeatable; defaults: sms=4 email=3 slack=2 telegram=8)', collect)
+    .option('--max-attempts <n>', 'attempts per message for temporary errors (default 4)')
+    .option('--attempt-timeout <seconds>', 'time limit of one attempt (default 20)');
+}
 
 function planOptions(command: Command): Command {
   return command
@@ -28,13 +38,13 @@ function planOptions(command: Command): Command {
     .option('--skip-invalid', 'plan without invalid contacts (they are still listed) instead of refusing');
 }
 
-planOptions(program.argument('[scenario]', 'scenario to run: outage, update, resolved, drill, or one of your own'))
+tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outage, update, resolved, drill, or one of your own'))
   .option('-n, --dry-run', 'plan, render and record everything, send nothing (opens no network connection)')
   .option('-y, --yes', 'send without asking for confirmation (needed without a terminal)')
   .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
-  .option('--priority <list>', 'channel order for --strategy first (default sms,telegram,slack,email)')
+  .option('--priority <list>', 'channel order for --strategy first (default sms,telegram,slack,email)'))
   .addHelpText('after', `
 Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
@@ -54,8 +64,8 @@ Exit codes: 0 all delivered (or plan valid), 1 some deliveries failed, 2 invalid
     process.exitCode = await send(scenario, flags);
   });
 
-program
-  .command('resume')
+tuningOptions(program
+  .command('resume'))
   .description('finish an interrupted run: never re-sends what was delivered')
   .argument('<run-id>', 'the run to finish (see .notify/runs/)')
   .option('-y, --yes', 'resume without asking for confirmation')

@@ -10,20 +10,13 @@ import { dispatch, type ChannelLimits, type Strategy } from '../core/dispatch.js
 import type { Journal } from '../core/journal.js';
 import type { Delivery } from '../core/plan.js';
 import { buildReport, type RunReport } from '../core/report.js';
-import { DEFAULT_RETRY } from '../core/retry.js';
+import type { RetryPolicy } from '../core/retry.js';
 import type { ChannelName } from '../core/types.js';
 import { EXIT } from '../errors.js';
 import { printReport } from '../format.js';
 import type { Output } from '../output.js';
 import { displayPath } from '../core/templates.js';
 
-/** Providers' documented limits (provider-notes.md); --rate overrides. */
-export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
-  sms: { concurrency: 4, perSecond: 1 },
-  email: { concurrency: 3 },
-  slack: { concurrency: 2, perSecond: 1 },
-  telegram: { concurrency: 8, perSecond: 30 },
-};
 /** The outbox has no provider to protect: a dry run goes as fast as it can. */
 const DRY_RUN_LIMITS: Record<ChannelName, ChannelLimits> = {
   sms: { concurrency: 64 }, email: { concurrency: 64 }, slack: { concurrency: 64 }, telegram: { concurrency: 64 },
@@ -36,7 +29,8 @@ export interface ExecuteOptions {
   runId: string;
   dryRun: boolean;
   strategy: Strategy;
-  limits?: Record<ChannelName, ChannelLimits>;
+  limits: Record<ChannelName, ChannelLimits>;
+  retry: RetryPolicy;
   previousAttempts?: Map<string, number>;
   out: Output;
   json: boolean;
@@ -65,7 +59,7 @@ export async function execute(deliveries: Delivery[], options: ExecuteOptions): 
   };
   try {
     await dispatch(deliveries, options.strategy, {
-      transport, journal, retry: DEFAULT_RETRY, limits: options.dryRun ? DRY_RUN_LIMITS : (options.limits ?? DEFAULT_LIMITS),
+      transport, journal, retry: options.retry, limits: options.dryRun ? DRY_RUN_LIMITS : options.limits,
       stop: stop.signal, graceMs: GRACE_MS,
       ...(options.previousAttempts && { previousAttempts: options.previousAttempts }),
     });

@@ -12,8 +12,10 @@ import { Journal, journalPath, readJournal, replay } from '../core/journal.js';
 import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { execute } from './execute.js';
+import { parseTuning, type TuningFlags } from './tuning.js';
 
-export async function resume(runId: string, flags: { yes?: boolean; json?: boolean; skipUnknown?: boolean }): Promise<number> {
+export async function resume(runId: string, flags: TuningFlags & { yes?: boolean; json?: boolean; skipUnknown?: boolean }): Promise<number> {
+  const tuning = parseTuning(flags);
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
   const replayed = replay(readJournal(runId));
@@ -45,7 +47,7 @@ export async function resume(runId: string, flags: { yes?: boolean; json?: boole
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
   const { exitCode } = await execute(todo.map((s) => s.delivery), {
-    config, journal, runId, dryRun: run.dryRun, strategy, out, json: flags.json ?? false,
+    config, journal, runId, dryRun: run.dryRun, strategy, out, json: flags.json ?? false, ...tuning,
     previousAttempts: new Map(todo.map((s) => [s.delivery.id, s.attempts])),
   });
   return exitCode;

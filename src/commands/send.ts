@@ -7,9 +7,10 @@ import { UserError } from '../errors.js';
 import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
 import { execute } from './execute.js';
+import { parseTuning, type TuningFlags } from './tuning.js';
 import { prepare, unconfigured, type PlanFlags, type Prepared } from './prepare.js';
 
-export interface SendFlags extends PlanFlags {
+export interface SendFlags extends PlanFlags, TuningFlags {
   dryRun?: boolean;
   yes?: boolean;
   json?: boolean;
@@ -21,6 +22,7 @@ export interface SendFlags extends PlanFlags {
 export async function send(scenarioName: string, flags: SendFlags): Promise<number> {
   const live = !flags.dryRun;
   const strategy = parseStrategy(flags);
+  const tuning = parseTuning(flags);
   const prepared = prepare(scenarioName, flags, { live });
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
   const { plan, scenario } = prepared;
@@ -60,7 +62,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
     });
   }
   const { exitCode } = await execute(plan.deliveries, {
-    config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false,
+    config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
   });
   return exitCode;
 }

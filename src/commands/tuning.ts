@@ -1,0 +1,60 @@
+/**
+ * Delivery tuning flags shared by sends and resumes: per-channel rate and concurrency,
+ * attempts and the per-attempt time limit. Defaults come from the providers' documented
+ * limits (provider-notes.md): raise them for a Twilio messaging service or a short code.
+ */
+import type { ChannelLimits } from '../core/dispatch.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
+import { CHANNEL_NAMES, type ChannelName } from '../core/types.js';
+import { UserError } from '../errors.js';
+
+export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
+  sms: { concurrency: 4, perSecond: 1 }, // ~1 segment/s per long-code sender
+  email: { concurrency: 3 }, // a small SMTP connection pool
+  slack: { concurrency: 2, perSecond: 1 }, // chat.postMessage ~1/s per channel
+  telegram: { concurrency: 8, perSecond: 30 }, // 30 messages/s per bot
+};
+
+export interface TuningFlags {
+  rate?: string[];
+  concurrency?: string[];
+  maxAttempts?: string;
+  attemptTimeout?: string;
+}
+
+export function parseTuning(flags: TuningFlags): { limits: Record<ChannelName, ChannelLimits>; retry: RetryPolicy } {
+  const limits = structuredClone(DEFAULT_LIMITS);
+  for (const [channel, value] of pairs('--rate', flags.rate)) {
+    if (value === 'off') delete limits[channel].perSecond;
+    else limits[channel].perSecond = positive('--rate', `${channel}=${value}`, value);
+  }
+  for (const [channel, value] of pairs('--concurrency', flags.concurrency)) {
+    limits[channel].concurrency = Math.round(positive('--concurrency', `${channel}=${value}`, value));
+  }
+  const retry = { ...DEFAULT_RETRY };
+  if (flags.maxAttempts !== undefined) retry.maxAttempts = Math.round(positive('--max-attempts', flags.maxAttempts, flags.maxAttempts));
+  if (flags.attemptTimeout !== undefined) {
+    retry.attemptTimeoutMs = positive('--attempt-timeout', flags.attemptTimeout, flags.attemptTimeout) * 1000;
+  }
+  return { limits, retry };
+}
+
+/** `sms=5,email=off` (also repeatable) → [channel, value] pairs; `all=off` applies to every channel. */
+function pairs(flag: string, values: string[] = []): [ChannelName, string][] {
+  const out: [ChannelName, string][] = [];
+  for (const item of values.flatMap((v) => v.split(','))) {
+    const [name, value] = item.split('=').map((s) => s.trim());
+    const channels = name === 'all' ? [...CHANNEL_NAMES] : [name as ChannelName];
+    if (!value || !channels.every((c) => CHANNEL_NAMES.includes(c))) {
+      throw new UserError(`${flag} ${item} must be written channel=value with channel one of ${CHANNEL_NAMES.join(', ')} or all, e.g. ${flag} sms=5.`);
+    }
+    for (const c of channels) out.push([c, value]);
+  }
+  return out;
+}
+
+function positive(flag: string, shown: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${flag} ${shown}: "${value}" must be a positive number.`);
+  return n;
+}
