@@ -6,11 +6,12 @@
  */
 import { CHANNELS } from '../channels/index.js';
 import type { Config } from '../config.js';
+import { renderEveryTemplate } from '../core/coverage.js';
 import type { ChannelName, Problem } from '../core/types.js';
 import { EXIT } from '../errors.js';
 import { printNotices, printProblems } from '../format.js';
 import { createOutput } from '../output.js';
-import { findScenario, loadInputs, planScenario, unconfigured, type PlanFlags } from './prepare.js';
+import { findScenario, loadInputs, planScenario, type PlanFlags } from './prepare.js';
 
 export interface CheckFlags extends PlanFlags {
   scenario?: string[];
@@ -47,6 +48,14 @@ export async function check(flags: CheckFlags): Promise<number> {
   for (const scenario of scenarios) {
     const prepared = planScenario({ ...inputs, skipInvalid: true }, scenario, { live: false });
     const own = prepared.problems.map((p) => ({ ...p, where: p.where.includes(scenario.name) ? p.where : `${scenario.name}: ${p.where}` }));
+    const extraColumns = [...new Set(inputs.contacts.contacts.flatMap((c) => Object.keys(c.extra)))];
+    const coverage = renderEveryTemplate({
+      templates: inputs.templates, scenario, channels: inputs.channels, variables: prepared.variables, extraColumns,
+      limits: { maxSmsSegments: inputs.maxSmsSegments }, now: new Date(), defaultLocale: inputs.config.defaultLocale,
+    });
+    for (const p of coverage) {
+      if (!own.some((o) => o.where === p.where)) own.push({ ...p, message: `${p.message} (found with a sample contact: no current contact receives this template)` });
+    }
     problems.push(...own);
     for (const d of prepared.plan.deliveries) channelsInUse.add(d.channel);
     result.scenarios.push({
@@ -54,15 +63,15 @@ export async function check(flags: CheckFlags): Promise<number> {
       notReachable: prepared.plan.unreachable.length, problems: own.length,
     });
     if (scenario === scenarios[0]) {
-      printNotices(out, prepared.notices.filter((n) => n.where === 'contacts' || n.group === 'contacts'));
+      printNotices(out, prepared.notices.filter((n) => n.where === 'contacts' || inputs.contacts.notices.includes(n)));
     }
-    if (scenario === scenarios[0]) {
-      for (const { channel, missing } of unconfigured(prepared)) {
-        result.credentials[channel] = 'not configured';
-        if (!inputs.source.isExample) {
-          problems.push({ where: missing.join(', '), message: `${channel} is used by the plan but not configured; set ${missing.join(' and ')} (or .env).`, group: 'credentials' });
-        }
-      }
+  }
+  for (const channel of channelsInUse) {
+    const missing = CHANNELS[channel].missingConfig(inputs.config);
+    if (missing.length === 0) continue;
+    result.credentials[channel] = 'not configured';
+    if (!inputs.source.isExample) {
+      problems.push({ where: missing.join(', '), message: `${channel} is used by the plan but not configured; set ${missing.join(' and ')} (or .env).`, group: 'credentials' });
     }
   }
   for (const channel of channelsInUse) result.credentials[channel] ??= flags.live ? 'ok' : 'not checked';

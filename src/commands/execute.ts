@@ -15,6 +15,7 @@ import type { ChannelName } from '../core/types.js';
 import { EXIT } from '../errors.js';
 import { printReport } from '../format.js';
 import type { Output } from '../output.js';
+import { createProgress, progressEnabled } from '../progress.js';
 import { displayPath } from '../core/templates.js';
 
 /** The outbox has no provider to protect: a dry run goes as fast as it can. */
@@ -57,13 +58,18 @@ export async function execute(deliveries: Delivery[], options: ExecuteOptions): 
     if (!t) connected.set(channel, (t = CHANNELS[channel].connect(options.config)));
     return t;
   };
+  const totals = new Map<ChannelName, number>();
+  for (const d of deliveries) totals.set(d.channel, (totals.get(d.channel) ?? 0) + 1);
+  const progress = createProgress(totals, { enabled: !options.dryRun && progressEnabled(options.config.ci) });
   try {
     await dispatch(deliveries, options.strategy, {
+      onProgress: progress.onProgress,
       transport, journal, retry: options.retry, limits: options.dryRun ? DRY_RUN_LIMITS : options.limits,
       stop: stop.signal, graceMs: GRACE_MS,
       ...(options.previousAttempts && { previousAttempts: options.previousAttempts }),
     });
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await Promise.allSettled([...connected.values()].map(async (t) => (await t).close()));

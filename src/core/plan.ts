@@ -49,7 +49,7 @@ export interface Plan {
   unreachable: Contact[];
 }
 
-const BODY_KIND: Record<ChannelName, BodyKind> = { sms: 'plain', email: 'plain', slack: 'slack', telegram: 'telegram' };
+export const BODY_KIND: Record<ChannelName, BodyKind> = { sms: 'plain', email: 'plain', slack: 'slack', telegram: 'telegram' };
 
 export function deliveryId(runId: string, contactKey: string, channel: string): string {
   return createHash('sha256').update(`${runId}\0${contactKey}\0${channel}`).digest('hex').slice(0, 24);
@@ -157,7 +157,9 @@ function renderDelivery(input: PlanInput, channel: Channel, contact: Contact, to
   };
 }
 
-function templateContext(input: PlanInput, contact: Contact): Record<string, unknown> {
+export function templateContext(
+  input: Pick<PlanInput, 'variables' | 'scenario' | 'runId' | 'now'>, contact: Contact,
+): Record<string, unknown> {
   const time = formatTime(input.now, contact.locale);
   return {
     ...input.variables,
