@@ -44,7 +44,8 @@ tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outag
   .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
-  .option('--priority <list>', 'channel order for --strategy first (default sms,telegram,slack,email)'))
+  .option('--priority <list>', 'channel order for --strategy first (default sms,telegram,slack,email)')
+  .option('--status-page <dir>', 'after sending, regenerate the static status page in this folder'))
   .addHelpText('after', `
 Examples:
   $ notify outage --dry-run                      see who gets what, send nothing

@@ -116,4 +116,14 @@ describe('notify outage --yes against the four fake providers', () => {
     expect(bad.stderr).not.toContain('not-the-token');
     expect(fakes.all.reduce((n, [, f]) => n + f.messages.length, 0)).toBe(sent); // a check sends nothing
   });
+
+  it('--status-page regenerates the page from the journal after the send', async () => {
+    const cwd = workdir();
+    const env = baseEnv(fakes.env);
+    const result = await runCli(['outage', '--yes', '--var', 'eta=17:45', '--status-page', 'public', '--channels', 'email', ...FAST], { cwd, env });
+    expect(result.code).toBe(0);
+    const status = JSON.parse(readFileSync(join(cwd, 'public/status.json'), 'utf8'));
+    expect(status).toMatchObject({ state: 'down', eta: '17:45', service: 'WhatsApp' });
+    expect(readFileSync(join(cwd, 'public/index.html'), 'utf8')).toContain('17:45');
+  });
 });

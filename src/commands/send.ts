@@ -17,6 +17,7 @@ export interface SendFlags extends PlanFlags, TuningFlags {
   mask?: boolean;
   strategy?: string;
   priority?: string;
+  statusPage?: string;
 }
 
 export async function send(scenarioName: string, flags: SendFlags): Promise<number> {
@@ -64,7 +65,20 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const { exitCode } = await execute(plan.deliveries, {
     config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
   });
+  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared);
   return exitCode;
+}
+
+/** Regenerate the status page from the journal right after the send, so the page and the messages never disagree. */
+async function updateStatusPage(out: Output, outDir: string, prepared: Prepared): Promise<void> {
+  const { writeStatusPage } = await import('../core/status-page.js');
+  try {
+    const { state } = await writeStatusPage({ outDir, locale: prepared.config.defaultLocale, templatesDir: prepared.templates.dir });
+    out.line(`Status page updated in ${outDir} (${state}).`);
+  } catch (error) {
+    // The messages are out: a page that could not be written must not hide that.
+    out.line(out.color.red(`The status page in ${outDir} could not be updated: ${(error as Error).message}`));
+  }
 }
 
 function parseStrategy(flags: SendFlags) {

@@ -1,0 +1,54 @@
+/**
+ * The page in a real browser (Debian's chromium, headless): what a reader sees once
+ * the HTML is parsed and laid out, and the feed through the browser's XML parser.
+ * Skipped when chromium is not installed (apt-get install chromium).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { writeStatusPage } from '../../src/core/status-page.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
+import { writeIncident } from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`status page browser tests skipped: ${CHROMIUM} not found (apt-get install chromium to run them).`);
+
+async function dumpDom(file: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--no-first-run', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'chromium-'))}`,
+    '--dump-dom', `file://${file}`,
+  ], { timeout: 60_000, maxBuffer: 10_000_000 });
+  return stdout;
+}
+
+describe('in headless chromium', () => {
+  it.skipIf(!hasChromium)('shows the state, the ETA, working alternatives and hostile values as text', async () => {
+    const cwd = tempDir('status-page-browser-');
+    writeIncident(cwd, { update: { progress: 'fixed <script>document.title="pwned"</script>', slack_url: 'javascript:alert(1)' } });
+    await writeStatusPage({ cwd, outDir: 'site', locale: 'en', templatesDir: join(ROOT, 'templates') });
+
+    const dom = await dumpDom(join(cwd, 'site', 'index.html'));
+    expect(dom).toContain('<html lang="en">');
+    expect(dom).toContain('<title>Exemple SARL · Service status</title>'); // the injected script did not run
+    expect(dom).toMatch(/Still down/);
+    expect(dom).toMatch(/Expected back: <strong>16:00<\/strong>/);
+    expect(dom).toContain('href="tel:+33199001234"');
+    expect(dom).toContain('href="mailto:support@example.com"');
+    expect(dom).not.toMatch(/<script/i);
+    expect(dom).toContain('fixed &lt;script&gt;document.title="pwned"&lt;/script&gt;');
+    expect(dom).not.toContain('href="javascript');
+    const timeline = dom.indexOf('Update: WhatsApp still unavailable');
+    expect(timeline).toBeGreaterThan(0);
+    expect(dom.indexOf('Incident: WhatsApp unavailable')).toBeGreaterThan(timeline);
+
+    // Chromium parses feed.xml with libxml2 and inserts <parsererror> if it is not well-formed.
+    const feed = await dumpDom(join(cwd, 'site', 'feed.xml'));
+    expect(feed).not.toContain('parsererror');
+    expect(feed).toContain('xml-viewer');
+  });
+});
