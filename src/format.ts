@@ -1,5 +1,5 @@
 /** Human-readable summaries (stderr): the plan before sending, previews, the report after. */
-import type { Plan, Delivery } from './core/plan.js';
+import type { Plan } from './core/plan.js';
 import type { RunReport } from './core/report.js';
 import type { Problem } from './core/types.js';
 import type { Output } from './output.js';
@@ -32,12 +32,13 @@ export function printNotices(out: Output, notices: Problem[]): void {
 
 export function printPlanSummary(out: Output, plan: Plan): void {
   const { color } = out;
-  const byChannel = groupBy(plan.deliveries, (d) => d.channel);
   out.line(color.bold(`${'channel'.padEnd(10)}${'messages'.padStart(9)}${'people'.padStart(8)}  notes`));
-  for (const [channel, list] of byChannel) {
-    const people = new Set(list.filter((d) => !d.contact.key.startsWith('broadcast:')).map((d) => d.contact.key)).size;
-    const broadcast = list.length - people > 0 ? `+ 1 broadcast to ${list.find((d) => d.contact.key.startsWith('broadcast:'))!.message.to}` : '';
-    out.line(`${channel.padEnd(10)}${String(list.length).padStart(9)}${String(people).padStart(8)}  ${[smsNote(list), broadcast].filter(Boolean).join('; ')}`);
+  for (const [channel, c] of plan.channels) {
+    const sms = c.maxSmsSegments
+      ? `up to ${c.maxSmsSegments} segment${c.maxSmsSegments > 1 ? 's' : ''} per SMS${c.ucs2 ? `, ${c.ucs2} in UCS-2` : ', all GSM-7'}`
+      : '';
+    const broadcast = c.broadcastTo ? `+ 1 broadcast to ${c.broadcastTo}` : '';
+    out.line(`${channel.padEnd(10)}${String(c.messages).padStart(9)}${String(c.people).padStart(8)}  ${[sms, broadcast].filter(Boolean).join('; ')}`);
   }
   out.line(`${plan.recipients.length} people targeted.`);
   if (plan.unreachable.length > 0) {
@@ -46,21 +47,10 @@ export function printPlanSummary(out: Output, plan: Plan): void {
   }
 }
 
-function smsNote(list: Delivery[]): string {
-  const sms = list.filter((d) => d.sms);
-  if (sms.length === 0) return '';
-  const max = Math.max(...sms.map((d) => d.sms!.segments));
-  const ucs2 = sms.filter((d) => d.sms!.encoding === 'UCS-2').length;
-  return `up to ${max} segment${max > 1 ? 's' : ''} per SMS${ucs2 ? `, ${ucs2} in UCS-2` : ', all GSM-7'}`;
-}
-
 /** One rendered example per template actually used, so the lead sees what people will read. */
 export function printPreviews(out: Output, plan: Plan): void {
   const { color } = out;
-  const seen = new Set<string>();
-  for (const d of plan.deliveries) {
-    if (seen.has(d.template)) continue;
-    seen.add(d.template);
+  for (const d of plan.previews) {
     const sms = d.sms ? `, ${d.sms.segments} segment${d.sms.segments > 1 ? 's' : ''} ${d.sms.encoding}, ${d.sms.units} chars` : '';
     out.line();
     out.line(color.cyan(`── ${d.channel} · ${d.template} (e.g. to ${d.contact.name}${sms})`));

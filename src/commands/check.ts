@@ -57,9 +57,9 @@ export async function check(flags: CheckFlags): Promise<number> {
       if (!own.some((o) => o.where === p.where)) own.push({ ...p, message: `${p.message} (found with a sample contact: no current contact receives this template)` });
     }
     problems.push(...own);
-    for (const d of prepared.plan.deliveries) channelsInUse.add(d.channel);
+    for (const channel of prepared.plan.channels.keys()) channelsInUse.add(channel);
     result.scenarios.push({
-      name: scenario.name, messages: prepared.plan.deliveries.length, recipients: prepared.plan.recipients.length,
+      name: scenario.name, messages: prepared.plan.messages, recipients: prepared.plan.recipients.length,
       notReachable: prepared.plan.unreachable.length, problems: own.length,
     });
     if (scenario === scenarios[0]) {

@@ -7,7 +7,7 @@ import { CHANNELS, parseChannels } from '../channels/index.js';
 import type { Channel } from '../channels/types.js';
 import { loadConfig, type Config } from '../config.js';
 import { readContacts, type ContactList } from '../core/contacts.js';
-import { buildPlan, type Plan } from '../core/plan.js';
+import { buildPlan, type Delivery, type Plan, type PlanInput } from '../core/plan.js';
 import { loadTemplateSet, type Scenario, type TemplateSet } from '../core/templates.js';
 import type { ChannelName, Problem } from '../core/types.js';
 import { parseVarFlags, readVarsFile, resolveVariables } from '../core/variables.js';
@@ -39,6 +39,8 @@ export interface Prepared {
   missingVariables: string[];
   fromExamples: string[];
   plan: Plan;
+  /** Render the same plan again, handing each delivery to `onDelivery` (identical ids and text). */
+  replan(onDelivery: (delivery: Delivery) => void): void;
   /** Every problem that blocks sending: invalid contacts (unless skipped), templates, limits, filters. */
   problems: Problem[];
   /** Things worth saying that block nothing. */
@@ -92,12 +94,19 @@ export function loadInputs(flags: PlanFlags, options: { live: boolean }): Inputs
   };
 }
 
-export function prepare(scenarioName: string, flags: PlanFlags, options: { live: boolean; now?: Date }): Prepared {
+export interface PlanOptions {
+  live: boolean;
+  now?: Date;
+  /** Sees every delivery of the first pass (previews use it; sends render again after confirming). */
+  onDelivery?: (delivery: Delivery) => void;
+}
+
+export function prepare(scenarioName: string, flags: PlanFlags, options: PlanOptions): Prepared {
   const inputs = loadInputs(flags, options);
   return planScenario(inputs, findScenario(inputs.templates, scenarioName), options);
 }
 
-export function planScenario(inputs: Inputs, scenario: Scenario, options: { live: boolean; now?: Date }): Prepared {
+export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOptions): Prepared {
   const { config, templates, contacts, channels, given, source } = inputs;
   const { values, missing, fromExamples } = resolveVariables(templates, scenario, given, !options.live);
   const now = options.now ?? new Date();
@@ -107,11 +116,12 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: { live
     const to = channel.broadcastAddress?.(config);
     if (to) broadcasts[channel.name] = to;
   }
-  const plan = buildPlan({
+  const planInput: PlanInput = {
     runId, scenario, templates, contacts: contacts.contacts, channels, variables: values,
     groups: inputs.groups, contactNames: inputs.contactNames,
     broadcasts, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
-  });
+  };
+  const plan = buildPlan(planInput, options.onDelivery);
 
   const problems: Problem[] = [
     ...scenario.badFiles.map((f) => ({ where: f.path, message: f.message, group: 'templates' })),
@@ -137,13 +147,13 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: { live
   return {
     config, runId, source, contacts, templates, scenario, channels, variables: values,
     missingVariables: missing, fromExamples, plan, problems, notices,
+    replan: (onDelivery) => void buildPlan(planInput, onDelivery),
   };
 }
 
 /** Channels the plan uses whose credentials are missing, with the variables to set. */
 export function unconfigured(prepared: Prepared): { channel: ChannelName; missing: string[] }[] {
-  const used = new Set(prepared.plan.deliveries.map((d) => d.channel));
-  return [...used]
+  return [...prepared.plan.channels.keys()]
     .map((name) => ({ channel: name, missing: CHANNELS[name].missingConfig(prepared.config) }))
     .filter((c) => c.missing.length > 0);
 }

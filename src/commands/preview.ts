@@ -17,18 +17,29 @@ export interface PreviewFlags extends PlanFlags {
 }
 
 export async function preview(scenarioName: string, flags: PreviewFlags): Promise<number> {
-  const prepared = prepare(scenarioName, { ...flags, channels: flags.channel ?? flags.channels }, { live: false });
+  const locale = flags.locale?.toLowerCase();
+  const wanted: Delivery[] = [];
+  const seenTemplates = new Set<string>();
+  const prepared = prepare(scenarioName, { ...flags, channels: flags.channel ?? flags.channels }, {
+    live: false,
+    onDelivery: (d) => {
+      if (locale && d.locale !== locale) return;
+      // Without --contact, one example per template is what there is to see.
+      if (!flags.contact?.length && seenTemplates.has(d.template)) return;
+      seenTemplates.add(d.template);
+      wanted.push(d);
+    },
+  });
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
   printNotices(out, prepared.notices);
   if (prepared.problems.length > 0) {
     throw new UserError(`Scenario "${scenarioName}" cannot be previewed: ${prepared.problems.length} problem(s).`, prepared.problems);
   }
-  const locales = new Map(prepared.contacts.contacts.map((c) => [c.key, c.locale]));
-  let deliveries = prepared.plan.deliveries.filter(
-    (d) => !flags.locale || (locales.get(d.contact.key) ?? prepared.config.defaultLocale) === flags.locale.toLowerCase(),
-  );
-  if (!flags.contact?.length) deliveries = onePerTemplate(deliveries);
-  if (deliveries.length === 0) throw new UserError(`No message matches --locale ${flags.locale}; recipients' locales are ${[...new Set(locales.values())].join(', ')}.`);
+  if (wanted.length === 0) {
+    const locales = [...new Set(prepared.contacts.contacts.map((c) => c.locale))];
+    throw new UserError(`No message matches --locale ${flags.locale}; recipients' locales are ${locales.join(', ')}.`);
+  }
+  const deliveries = wanted;
 
   const { color } = out;
   for (const d of deliveries) {
@@ -49,9 +60,4 @@ export async function preview(scenarioName: string, flags: PreviewFlags): Promis
     })));
   }
   return EXIT.ok;
-}
-
-function onePerTemplate(deliveries: Delivery[]): Delivery[] {
-  const seen = new Set<string>();
-  return deliveries.filter((d) => !seen.has(d.template) && seen.add(d.template));
 }

@@ -1,6 +1,7 @@
 /** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
 import { createInterface } from 'node:readline/promises';
 import { Journal, journalPath } from '../core/journal.js';
+import type { Delivery } from '../core/plan.js';
 import type { ChannelName } from '../core/types.js';
 import { CHANNEL_NAMES } from '../core/types.js';
 import { UserError } from '../errors.js';
@@ -38,7 +39,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   if (live) {
     const missing = unconfigured(prepared);
     if (missing.length > 0) {
-      const used = [...new Set(plan.deliveries.map((d) => d.channel))];
+      const used = [...plan.channels.keys()];
       const others = used.filter((c) => !missing.some((m) => m.channel === c));
       throw new UserError(
         `Cannot send: ${missing.map((m) => `${m.channel} needs ${m.missing.join(', ')}`).join('; ')}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
@@ -55,14 +56,19 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
     ...(strategy.kind === 'first' && { priority: strategy.priority }),
     variables: prepared.variables,
   });
-  for (const delivery of plan.deliveries) journal.append({ kind: 'planned', ...delivery });
+  // Second pass: the same deliveries as checked above, recorded before the first send.
+  const deliveries: Delivery[] = [];
+  prepared.replan((delivery) => {
+    journal.append({ kind: 'planned', ...delivery });
+    deliveries.push(delivery);
+  });
   for (const c of plan.unreachable) {
     journal.append({
       kind: 'unreachable', contact: { key: c.key, name: c.name, line: c.line },
       reason: `no address on ${prepared.channels.map((ch) => ch.name).join(', ')}`,
     });
   }
-  const { exitCode } = await execute(plan.deliveries, {
+  const { exitCode } = await execute(deliveries, {
     config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
   });
   if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared);
@@ -94,7 +100,7 @@ function parseStrategy(flags: SendFlags) {
 /** Mass sends are deliberate: ask on a terminal; elsewhere (and in CI) require --yes. */
 async function confirm(out: Output, prepared: Prepared, flags: SendFlags): Promise<void> {
   if (flags.yes) return;
-  const count = prepared.plan.deliveries.length;
+  const count = prepared.plan.messages;
   const interactive = process.stdin.isTTY && process.stderr.isTTY && !prepared.config.ci;
   if (!interactive) {
     throw new UserError(`This would send ${count} messages; without a terminal to confirm, add --yes to send them (or --dry-run to try); nothing was sent.`);

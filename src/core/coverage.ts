@@ -6,7 +6,8 @@
 import type { Channel, CheckLimits } from '../channels/types.js';
 import { render } from './render.js';
 import type { Scenario, TemplateSet } from './templates.js';
-import { BODY_KIND, templateContext } from './plan.js';
+import { contextFactory } from './context.js';
+import { BODY_KIND } from './plan.js';
 import type { Contact, Problem } from './types.js';
 
 export interface CoverageInput {
@@ -24,6 +25,7 @@ export interface CoverageInput {
 export function renderEveryTemplate(input: CoverageInput): Problem[] {
   const { templates, scenario, variables, extraColumns, now, defaultLocale } = input;
   const problems: Problem[] = [];
+  const contextsFor = contextFactory({ variables, scenario: scenario.name, runId: 'check', now });
   for (const file of scenario.files.values()) {
     const channel = input.channels.find((c) => c.name === file.channel);
     if (!channel) continue;
@@ -33,10 +35,9 @@ export function renderEveryTemplate(input: CoverageInput): Problem[] {
       phone: '+33639980000', email: 'sample@example.com', slack: 'U0SAMPLE', telegram: '100000000',
       extra: Object.fromEntries(extraColumns.map((c) => [c, ''])), key: 'sample',
     };
-    const context = templateContext({ variables, scenario, runId: 'check', now }, sample);
-    const kind = file.html ? 'html' : BODY_KIND[file.channel];
-    const body = render(templates, file, kind, context);
-    const subject = render(templates, file, 'plain', context, 'subject');
+    const contextFor = contextsFor(sample);
+    const body = render(templates, file, contextFor(file.html ? 'html' : BODY_KIND[file.channel]));
+    const subject = render(templates, file, contextFor('plain'), 'subject');
     for (const result of [body, subject]) if (!result.ok) problems.push(result.problem);
     if (body.ok && subject.ok && !file.html) {
       const message = { deliveryId: 'check', channel: file.channel, to: 'sample', text: body.value, subject: subject.value };

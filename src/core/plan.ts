@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Channel, CheckLimits } from '../channels/types.js';
+import { contextFactory, type ContextFor } from './context.js';
 import type { BodyKind } from './escape.js';
 import { render } from './render.js';
 import { smsLength, type SmsLength } from './sms-encoding.js';
@@ -16,6 +17,8 @@ export interface Delivery {
   id: string;
   channel: ChannelName;
   contact: { key: string; name: string; line?: number };
+  /** The recipient's language. */
+  locale: string;
   /** Template that produced the body (for previews and the journal). */
   template: string;
   message: Rendered;
@@ -40,8 +43,22 @@ export interface PlanInput {
   defaultLocale: string;
 }
 
+export interface ChannelSummary {
+  messages: number;
+  /** Distinct people (broadcasts excluded). */
+  people: number;
+  /** Group target that receives the broadcast once, if any. */
+  broadcastTo?: string;
+  maxSmsSegments: number;
+  ucs2: number;
+}
+
 export interface Plan {
-  deliveries: Delivery[];
+  /** Per channel, in plan order. */
+  channels: Map<ChannelName, ChannelSummary>;
+  messages: number;
+  /** The first delivery rendered with each template: what the lead previews. */
+  previews: Delivery[];
   problems: Problem[];
   /** People the plan targets. */
   recipients: Contact[];
@@ -55,22 +72,38 @@ export function deliveryId(runId: string, contactKey: string, channel: string): 
   return createHash('sha256').update(`${runId}\0${contactKey}\0${channel}`).digest('hex').slice(0, 24);
 }
 
-export function buildPlan(input: PlanInput): Plan {
+/**
+ * Render and check every delivery. Each one is handed to `onDelivery` and not kept, so
+ * that 100,000 contacts × 4 channels never sit in memory at once; the plan keeps counts,
+ * problems and one preview per template. The same input always gives the same
+ * deliveries (ids included), so a second pass after confirmation sends what was checked.
+ */
+export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => void = () => {}): Plan {
   const problems = new ProblemList();
   const recipients = selectRecipients(input, problems);
-  const deliveries: Delivery[] = [];
-  const unreachable: Contact[] = [];
+  const plan: Plan = { channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [] };
+  const seenTemplates = new Set<string>();
+  const emit = (delivery: Delivery | undefined, broadcast = false) => {
+    if (!delivery) return;
+    count(plan, delivery, broadcast);
+    if (!seenTemplates.has(delivery.template)) {
+      seenTemplates.add(delivery.template);
+      plan.previews.push(delivery);
+    }
+    onDelivery(delivery);
+  };
+  const contextFor = contextFactory({ variables: input.variables, scenario: input.scenario.name, runId: input.runId, now: input.now });
 
   for (const contact of recipients) {
     let reachable = false;
+    const context = contextFor(contact);
     for (const channel of input.channels) {
       const to = channel.address(contact);
       if (!to) continue;
       reachable = true;
-      const delivery = renderDelivery(input, channel, contact, to, problems);
-      if (delivery) deliveries.push(delivery);
+      emit(renderDelivery(input, channel, contact, to, context, problems));
     }
-    if (!reachable) unreachable.push(contact);
+    if (!reachable) plan.unreachable.push(contact);
   }
   for (const channel of input.channels) {
     const to = input.broadcasts[channel.name];
@@ -78,17 +111,30 @@ export function buildPlan(input: PlanInput): Plan {
     const everyone: Contact = {
       line: 0, name: to, role: '', groups: ['broadcast'], locale: input.defaultLocale, extra: {}, key: `broadcast:${channel.name}`,
     };
-    const delivery = renderDelivery(input, channel, everyone, to, problems);
-    if (delivery) deliveries.push(delivery);
+    emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems), true);
   }
-  if (recipients.length > 0 && deliveries.length === 0 && problems.size === 0) {
+  if (recipients.length > 0 && plan.messages === 0 && problems.size === 0) {
     problems.add({
       where: '--channels',
       message: `none of the ${recipients.length} selected contacts has an address on ${input.channels.map((c) => c.name).join(', ')}; choose other channels.`,
       group: 'plan',
     });
   }
-  return { deliveries, problems: problems.list(), recipients, unreachable };
+  plan.problems = problems.list();
+  return plan;
+}
+
+function count(plan: Plan, delivery: Delivery, broadcast: boolean): void {
+  let summary = plan.channels.get(delivery.channel);
+  if (!summary) plan.channels.set(delivery.channel, (summary = { messages: 0, people: 0, maxSmsSegments: 0, ucs2: 0 }));
+  plan.messages += 1;
+  summary.messages += 1;
+  if (broadcast) summary.broadcastTo = delivery.message.to;
+  else summary.people += 1;
+  if (delivery.sms) {
+    summary.maxSmsSegments = Math.max(summary.maxSmsSegments, delivery.sms.segments);
+    if (delivery.sms.encoding === 'UCS-2') summary.ucs2 += 1;
+  }
 }
 
 function selectRecipients(input: PlanInput, problems: ProblemList): Contact[] {
@@ -118,7 +164,9 @@ function selectRecipients(input: PlanInput, problems: ProblemList): Contact[] {
   return selected;
 }
 
-function renderDelivery(input: PlanInput, channel: Channel, contact: Contact, to: string, problems: ProblemList): Delivery | undefined {
+function renderDelivery(
+  input: PlanInput, channel: Channel, contact: Contact, to: string, contextFor: ContextFor, problems: ProblemList,
+): Delivery | undefined {
   const { scenario, templates } = input;
   const file = resolveTemplate(scenario, channel.name, contact.groups, contact.locale);
   if (!file) {
@@ -129,20 +177,18 @@ function renderDelivery(input: PlanInput, channel: Channel, contact: Contact, to
     });
     return undefined;
   }
-  const context = templateContext(input, contact);
-  const kind = BODY_KIND[channel.name];
-  const body = render(templates, file, kind, context);
+  const body = render(templates, file, contextFor(BODY_KIND[channel.name]));
   if (!body.ok) return void problems.add(body.problem);
 
   const id = deliveryId(input.runId, contact.key, channel.name);
   const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value };
   if (channel.name === 'email') {
-    const subject = render(templates, file, 'plain', context, 'subject');
+    const subject = render(templates, file, contextFor('plain'), 'subject');
     if (!subject.ok) return void problems.add(subject.problem);
     message.subject = subject.value;
     const htmlFile = resolveTemplate(scenario, 'email', contact.groups, contact.locale, true);
     if (htmlFile) {
-      const html = render(templates, htmlFile, 'html', context);
+      const html = render(templates, htmlFile, contextFor('html'));
       if (!html.ok) return void problems.add(html.problem);
       message.html = html.value;
     }
@@ -151,38 +197,10 @@ function renderDelivery(input: PlanInput, channel: Channel, contact: Contact, to
     problems.add({ ...problem, where: file.path, group: 'limits' });
   }
   return {
-    id, channel: channel.name, message, template: file.path,
+    id, channel: channel.name, message, template: file.path, locale: contact.locale,
     contact: { key: contact.key, name: contact.name, ...(contact.line > 0 && { line: contact.line }) },
     ...(channel.name === 'sms' && { sms: smsLength(message.text) }),
   };
-}
-
-export function templateContext(
-  input: Pick<PlanInput, 'variables' | 'scenario' | 'runId' | 'now'>, contact: Contact,
-): Record<string, unknown> {
-  const time = formatTime(input.now, contact.locale);
-  return {
-    ...input.variables,
-    scenario: input.scenario.name,
-    run: { id: input.runId, time },
-    contact: {
-      ...contact.extra,
-      name: contact.name, role: contact.role, groups: contact.groups, locale: contact.locale,
-      phone: contact.phone ?? '', email: contact.email ?? '', slack: contact.slack ?? '', telegram: contact.telegram ?? '',
-    },
-  };
-}
-
-const timeFormats = new Map<string, string>();
-/** Formatting a date is slow enough to matter over 100,000 contacts: once per locale. */
-function formatTime(now: Date, locale: string): string {
-  const key = `${locale}\0${now.getTime()}`;
-  let time = timeFormats.get(key);
-  if (time === undefined) {
-    time = new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' }).format(now);
-    timeFormats.set(key, time);
-  }
-  return time;
 }
 
 /**

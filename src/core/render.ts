@@ -4,7 +4,6 @@
  * empty hole in a crisis message.
  */
 import type { TemplateDelegate } from 'handlebars';
-import { escapeDeep, type BodyKind } from './escape.js';
 import type { TemplateFile, TemplateSet } from './templates.js';
 import type { Problem } from './types.js';
 
@@ -26,14 +25,17 @@ function compile(set: TemplateSet, file: TemplateFile) {
 
 export type RenderResult = { ok: true; value: string } | { ok: false; problem: Problem };
 
-/** Render the body (or, with `part: 'subject'`, the email subject) of a template file. */
+/**
+ * Render the body (or, with `part: 'subject'`, the email subject) of a template file.
+ * `context` holds values already escaped for the body's kind (context.ts).
+ */
 export function render(
-  set: TemplateSet, file: TemplateFile, kind: BodyKind, context: Record<string, unknown>, part: 'body' | 'subject' = 'body',
+  set: TemplateSet, file: TemplateFile, context: Record<string, unknown>, part: 'body' | 'subject' = 'body',
 ): RenderResult {
   try {
     const template = compile(set, file)[part];
     if (!template) return { ok: true, value: '' };
-    return { ok: true, value: template(escapeDeep(kind, context)).trim() };
+    return { ok: true, value: template(context).trim() };
   } catch (error) {
     return { ok: false, problem: explain(file, error as Error, part) };
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../src/channels/index.js';
 import { parseContacts } from '../../src/core/contacts.js';
-import { buildPlan, type PlanInput } from '../../src/core/plan.js';
+import { buildPlan, type Delivery, type PlanInput } from '../../src/core/plan.js';
 import { loadTemplateSet, parseFileName, resolveTemplate } from '../../src/core/templates.js';
 import { resolveVariables } from '../../src/core/variables.js';
 import { ROOT } from '../helpers/cli.js';
@@ -21,12 +21,14 @@ const contacts = parseContacts(
 ).contacts;
 
 function plan(overrides: Partial<PlanInput> = {}) {
-  return buildPlan({
+  const deliveries: Delivery[] = [];
+  const result = buildPlan({
     runId: 'run-1', scenario: outage, templates, contacts,
     channels: Object.values(CHANNELS), variables: resolveVariables(templates, outage, {}, true).values,
     groups: [], contactNames: [], broadcasts: {}, limits: { maxSmsSegments: 2 },
     now: new Date('2026-11-25T01:14:00Z'), defaultLocale: 'fr', ...overrides,
-  });
+  }, (d) => deliveries.push(d));
+  return { ...result, deliveries };
 }
 const find = (p: ReturnType<typeof plan>, name: string, channel: string) =>
   p.deliveries.find((d) => d.contact.name === name && d.channel === channel);
@@ -100,6 +102,15 @@ describe('buildPlan', () => {
   it('reports unknown groups and names instead of planning nothing silently', () => {
     expect(plan({ groups: ['vipp'] }).problems[0]).toMatchObject({ where: '--group', message: expect.stringContaining('"vipp"') });
     expect(plan({ contactNames: ['Zoé'] }).problems[0]).toMatchObject({ where: '--contact' });
+  });
+
+  it('keeps counts and one preview per template, not the deliveries', () => {
+    const p = plan();
+    expect(p.messages).toBe(p.deliveries.length);
+    expect(p.channels.get('sms')).toEqual({ messages: 3, people: 3, maxSmsSegments: 1, ucs2: 0 });
+    expect(p.previews.map((d) => d.template.replace(/^.*\//, ''))).toEqual([
+      'sms.hbs', 'email.hbs', 'slack.hbs', 'telegram.hbs', 'sms.vip.fr.hbs',
+    ]);
   });
 
   it('sends each broadcast once', () => {

@@ -42,7 +42,7 @@ export function writeRun(cwd: string, run: FakeRun): void {
     const id = `${run.runId}-${channel}`;
     entries.push({
       kind: 'planned', at: at(1), id, channel: channel as 'sms' | 'email', contact: { key: 'ann', name: 'Ann', line: 2 },
-      template: `templates/${run.scenario}/${channel}.fr.hbs`,
+      template: `templates/${run.scenario}/${channel}.fr.hbs`, locale: 'fr',
       message: { deliveryId: id, channel: channel as 'sms' | 'email', to: channel === 'sms' ? '+33639980001' : 'ann@example.com', text: 'message' },
     });
     entries.push({ kind: 'attempting', at: at(2), id, attempt: 1 });
