@@ -14,6 +14,8 @@ interface Counts {
   failed: number;
   retrying: number;
   startedAt: number;
+  /** Set when the channel is done, so its rate stops decaying while others go on. */
+  finishedAt?: number;
 }
 
 export interface Progress {
@@ -29,7 +31,7 @@ export function createProgress(totals: Map<ChannelName, number>, options: { enab
   let drawn = 0;
   const draw = () => {
     const lines = [...counts].map(([channel, c]) => {
-      const seconds = (Date.now() - c.startedAt) / 1000;
+      const seconds = ((c.finishedAt ?? Date.now()) - c.startedAt) / 1000;
       const rate = seconds > 0 ? (c.sent / seconds).toFixed(1) : '0.0';
       const queued = c.total - c.sent - c.failed;
       return `  ${channel.padEnd(9)} ${String(c.sent).padStart(6)} sent · ${c.failed} failed · ${queued} queued · ${rate}/s${c.retrying ? ` · ${c.retrying} retries` : ''}`;
@@ -47,6 +49,7 @@ export function createProgress(totals: Map<ChannelName, number>, options: { enab
       if (status === 'delivered') c.sent += 1;
       else if (status === 'failed') c.failed += 1;
       else c.retrying += 1;
+      if (c.sent + c.failed === c.total) c.finishedAt ??= Date.now();
     },
     stop() {
       clearInterval(timer);
