@@ -31,7 +31,7 @@ export interface Output {
   line(text?: string): void;
   /** Mask an address if masking is on. */
   address(text: string): string;
-  /** The --json result on stdout. */
+  /** The --json result on stdout (masked like the rest when masking is on). */
   json(value: unknown): void;
 }
 
@@ -43,6 +43,9 @@ export function createOutput(options: { ci: boolean; mask?: boolean }): Output {
     mask,
     line: (text = '') => process.stderr.write((mask ? maskText(text) : text) + '\n'),
     address: (text) => (mask ? maskText(text) : text),
-    json: (value) => process.stdout.write(JSON.stringify(value, null, 2) + '\n'),
+    json: (value) => {
+      const masked = mask ? (_key: string, v: unknown) => (typeof v === 'string' ? maskText(v) : v) : undefined;
+      process.stdout.write(JSON.stringify(value, masked, 2) + '\n');
+    },
   };
 }

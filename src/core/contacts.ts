@@ -13,9 +13,10 @@ import type { Contact, Problem } from './types.js';
 export const CONTACT_COLUMNS = ['name', 'role', 'groups', 'phone', 'email', 'slack', 'telegram', 'locale'] as const;
 const CHANNEL_COLUMNS = ['phone', 'email', 'slack', 'telegram'] as const;
 
-const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]{2,}$/;
-const SLACK = /^(?:[UWCGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/;
-const TELEGRAM = /^-?\d{1,20}$/;
+/** Address rules shared with `contacts import`, so what it writes, this reads. */
+export const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]{2,}$/;
+export const SLACK = /^(?:[UWCGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/;
+export const TELEGRAM = /^-?\d{1,20}$/;
 const LOCALE = /^[a-z]{2}$/;
 
 export interface ContactOptions {
@@ -32,15 +33,23 @@ export interface ContactList {
 }
 
 export function readContacts(path: string, options: ContactOptions): ContactList {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(
       code === 'ENOENT'
         ? `${path} does not exist; pass the contact list with --contacts FILE or set NOTIFY_CONTACTS.`
         : `${path} cannot be read (${code}); check its permissions.`,
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(
+      `${basename(path)} is not UTF-8 (probably a Windows/Excel export), so accents would be garbled; convert it with: notify contacts import ${basename(path)} -o contacts.csv`,
     );
   }
   return parseContacts(text, basename(path), options);
@@ -81,8 +90,8 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
   const byPhone = new Map<string, Contact>();
   const byEmail = new Map<string, Contact>();
   for (const { record, info } of rows) {
-    // info.lines is the line where the record ends; multi-line cells are rare in contact lists.
-    const line = info.lines;
+    // info.lines is where the record ends: step back over newlines inside its cells.
+    const line = info.lines - Object.values(record).reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
     const where = `${fileName}:${line}`;
     const result = toContact(record, line, options);
     if (typeof result === 'string') {

@@ -1,0 +1,94 @@
+/**
+ * `notify contacts check [file]`: the contact list as a send would read it (readContacts,
+ * same rules), with who is in which group and who can be reached on which channel.
+ */
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { readContacts } from '../core/contacts.js';
+import { displayPath } from '../core/templates.js';
+import type { Contact, Problem } from '../core/types.js';
+import { EXIT, UserError } from '../errors.js';
+import { printNotices, printProblems } from '../format.js';
+import { createOutput, type Output } from '../output.js';
+import { contactsSource } from '../paths.js';
+
+const CHANNELS = [
+  ['sms', 'phone'],
+  ['email', 'email'],
+  ['slack', 'slack'],
+  ['telegram', 'telegram'],
+] as const;
+
+export interface Coverage {
+  contacts: number;
+  groups: Record<string, number>;
+  /** Contacts with no group at all. */
+  ungrouped: number;
+  channels: Record<(typeof CHANNELS)[number][0], number>;
+  noChannel: { name: string; line: number }[];
+  onlyEmail: { name: string; line: number }[];
+}
+
+export function coverage(contacts: Contact[]): Coverage {
+  const groups: Record<string, number> = {};
+  const channels = { sms: 0, email: 0, slack: 0, telegram: 0 };
+  const noChannel: Coverage['noChannel'] = [];
+  const onlyEmail: Coverage['onlyEmail'] = [];
+  let ungrouped = 0;
+  for (const c of contacts) {
+    for (const g of c.groups) groups[g] = (groups[g] ?? 0) + 1;
+    if (c.groups.length === 0) ungrouped++;
+    const reached = CHANNELS.filter(([, field]) => c[field]).map(([channel]) => channel);
+    for (const channel of reached) channels[channel]++;
+    if (reached.length === 0) noChannel.push({ name: c.name, line: c.line });
+    else if (reached.length === 1 && reached[0] === 'email') onlyEmail.push({ name: c.name, line: c.line });
+  }
+  const sorted = Object.fromEntries(Object.entries(groups).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
+  return { contacts: contacts.length, groups: sorted, ungrouped, channels, noChannel, onlyEmail };
+}
+
+export async function contactsCheck(file: string | undefined, flags: { mask?: boolean; json?: boolean }): Promise<number> {
+  const config = loadConfig();
+  const out = createOutput({ ci: config.ci, mask: flags.mask ?? false });
+  const source = contactsSource(file, config, false);
+  if (source.isExample) {
+    throw new UserError(
+      'There is no contacts.csv in this folder and NOTIFY_CONTACTS is not set; name the list (notify contacts check FILE) or create one with "notify contacts import <export.csv>".',
+    );
+  }
+  const shown = displayPath(source.path);
+  if (!existsSync(source.path)) throw new UserError(`${shown} does not exist; check the path, or create the list with "notify contacts import <export.csv>".`);
+
+  const list = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale });
+  const invalid: Problem[] = list.invalid;
+  const summary = coverage(list.contacts);
+  printCoverage(out, shown, summary);
+  printNotices(out, list.notices);
+  if (invalid.length > 0) printProblems(out, invalid, `Invalid rows (${invalid.length}): these people would not be reached.`);
+  if (flags.json) {
+    const result = { file: shown, ...summary, merged: list.notices, invalid, valid: invalid.length === 0 };
+    out.json(result);
+  }
+  return invalid.length > 0 ? EXIT.invalid : EXIT.ok;
+}
+
+function printCoverage(out: Output, file: string, s: Coverage): void {
+  const { color } = out;
+  out.line(color.bold(`${file}: ${s.contacts} contacts`));
+  out.line('Groups:');
+  const rows: [string, number][] = [...Object.entries(s.groups), ...(s.ungrouped ? [['(no group)', s.ungrouped] as [string, number]] : [])];
+  const width = Math.max(8, ...rows.map(([g]) => g.length));
+  for (const [group, count] of rows) out.line(`  ${group.padEnd(width)} ${String(count).padStart(6)}`);
+  out.line('Channels:');
+  for (const [channel, count] of Object.entries(s.channels)) {
+    out.line(`  ${channel.padEnd(width)} ${String(count).padStart(6)} of ${s.contacts}`);
+  }
+  if (s.noChannel.length > 0) {
+    out.line(color.red(`No channel at all (${s.noChannel.length}): cannot be reached.`));
+    for (const c of s.noChannel) out.line(`  - ${c.name} (line ${c.line})`);
+  }
+  if (s.onlyEmail.length > 0) {
+    out.line(color.yellow(`Only email (${s.onlyEmail.length}): no phone, Slack or Telegram, so slow to reach in a crisis.`));
+    for (const c of s.onlyEmail) out.line(`  - ${c.name} (line ${c.line})`);
+  }
+}
