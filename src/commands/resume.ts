@@ -8,7 +8,7 @@
 import { CHANNELS } from '../channels/index.js';
 import { loadConfig } from '../config.js';
 import type { Strategy } from '../core/dispatch.js';
-import { Journal, journalPath, readJournal, replay } from '../core/journal.js';
+import { Journal, journalPath, readJournal, replay, type DeliveryState } from '../core/journal.js';
 import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { execute } from './execute.js';
@@ -25,8 +25,17 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
   const journal = new Journal(journalPath(runId), replayed);
   const states = [...replayed.states.values()];
   const reached = new Set(states.filter((s) => s.status === 'delivered').map((s) => s.delivery.contact.key));
-  for (const s of states.filter((s) => s.status === 'attempting' && flags.skipUnknown)) {
+  // Unknown: cut off mid-send by a crash, or an attempt that timed out (or was cut at the
+  // end of the Ctrl-C grace) before the run stopped — either may have arrived.
+  const unknownOutcome = (s: DeliveryState) => s.status === 'attempting' || (s.status === 'pending' && s.uncertain);
+  for (const s of states.filter((s) => unknownOutcome(s) && flags.skipUnknown)) {
     journal.append({ kind: 'skipped', id: s.delivery.id, reason: 'outcome of the last attempt unknown; skipped by --skip-unknown (it may not have arrived)' });
+  }
+  // --strategy first: a run that died between a delivery and the "skipped" records after
+  // it leaves the person's other channels pending; they must not stay open forever.
+  for (const s of states.filter((s) => run.strategy === 'first' && s.status === 'pending' && reached.has(s.delivery.contact.key))) {
+    const by = states.find((o) => o.status === 'delivered' && o.delivery.contact.key === s.delivery.contact.key)!.delivery.channel;
+    journal.append({ kind: 'skipped', id: s.delivery.id, reason: `already reached by ${by}` });
   }
   const todo = states
     .filter((s) => s.status === 'pending' || s.status === 'attempting')
@@ -42,7 +51,7 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
     if (!run.dryRun && !flags.yes && !(process.stdin.isTTY && !config.ci)) {
       throw new UserError(`Resuming would send ${todo.length} messages; add --yes to confirm; nothing was sent.`);
     }
-    const unknown = todo.filter((s) => s.status === 'attempting').length;
+    const unknown = todo.filter(unknownOutcome).length;
     out.line(`Resuming ${runId}: ${todo.length} message(s) left${unknown ? `, ${unknown} of them with an unknown outcome (re-sent; they may arrive twice)` : ''}.`);
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };

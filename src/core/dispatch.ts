@@ -6,6 +6,7 @@
  */
 import pLimit from 'p-limit';
 import pThrottle from 'p-throttle';
+import { PermanentError, RetryableError } from '../channels/errors.js';
 import type { Transport } from '../channels/types.js';
 import type { Journal } from './journal.js';
 import type { Delivery } from './plan.js';
@@ -108,10 +109,19 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
         if (stop.aborted) break;
         attempt += 1;
         journal.append({ kind: 'attempting', id: delivery.id, attempt });
-        const signal = AbortSignal.any([AbortSignal.timeout(retry.attemptTimeoutMs), grace]);
         try {
           transport ??= options.transport(channel);
-          const receipt = await (await transport).send(delivery.message, signal);
+          const client = await transport.catch((error: unknown) => {
+            // The channel could not start (SDK missing, bad setup): nothing was sent, and the
+            // same cached failure would come back on every retry. Fail at once, outcome known.
+            if (error instanceof PermanentError || error instanceof RetryableError) throw error;
+            throw new PermanentError(`the ${channel} channel could not start: ${error instanceof Error ? error.message : String(error)}`);
+          });
+          // The clock starts once the SDK is loaded: on a busy machine loading it can take
+          // longer than a short --attempt-timeout, which would waste (and cast doubt on) the
+          // first attempt of every channel without a byte sent.
+          const signal = AbortSignal.any([AbortSignal.timeout(retry.attemptTimeoutMs), grace]);
+          const receipt = await client.send(delivery.message, signal);
           journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt });
           options.onProgress?.({ channel, status: 'delivered' });
           return { status: 'delivered', receipt };
@@ -146,6 +156,9 @@ function afterGrace(stop: AbortSignal, graceMs: number): AbortSignal {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  // Already stopped (Ctrl-C came during the attempt): an 'abort' listener would never fire
+  // and the run would sit out the whole delay — a Retry-After can be minutes.
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

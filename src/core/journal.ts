@@ -5,7 +5,7 @@
  * after it, so a crash leaves an exact account and a resume never re-sends what was
  * delivered.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Delivery } from './plan.js';
@@ -55,7 +55,11 @@ export class Journal {
   constructor(readonly path: string, previous: Replayed = replay([])) {
     this.state = previous;
     mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    const tornLastLine = endsMidLine(path);
     this.fd = openSync(path, 'a', 0o600);
+    // A crash can cut the last line short; readJournal skips it, but a record appended
+    // right behind it would be glued to it and skipped too. Start on a fresh line.
+    if (tornLastLine) writeSync(this.fd, '\n');
   }
 
   append(entry: NewEntry): void {
@@ -70,6 +74,20 @@ export class Journal {
     fsyncSync(this.fd); // the process may end right after: make the ledger survive a power cut too
     closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+function endsMidLine(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const { size } = statSync(path);
+  if (size === 0) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
 

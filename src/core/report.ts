@@ -55,8 +55,11 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
       name: delivery.contact.name, reached: false, reasons: [], ...(delivery.contact.line && { line: delivery.contact.line }),
     };
     byPerson.set(delivery.contact.key, person);
-    if (state.status === 'delivered' || state.status === 'skipped') person.reached = true;
-    else person.reasons.push(`${delivery.channel}: ${state.status === 'failed' ? state.reason : 'not sent yet'}`);
+    // Only a delivery reaches someone. A skip is no proof: --strategy first skips because
+    // another channel delivered (that one marks the person reached), but --skip-unknown
+    // skips a message that may never have arrived.
+    if (state.status === 'delivered') person.reached = true;
+    else person.reasons.push(`${delivery.channel}: ${whyNotDelivered(state)}`);
   }
   for (const entry of replayed.unreachable) {
     byPerson.set(entry.contact.key, {
@@ -70,6 +73,18 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
   }
   report.people.notReached = report.notReached.length;
   return report;
+}
+
+function whyNotDelivered(state: DeliveryState): string {
+  switch (state.status) {
+    case 'failed':
+    case 'skipped':
+      return state.reason ?? 'unknown';
+    case 'attempting':
+      return 'interrupted while sending: outcome unknown (notify resume sends it again)';
+    default:
+      return 'not sent yet';
+  }
 }
 
 function countKey(state: DeliveryState): keyof Omit<ChannelCounts, 'planned'> {
