@@ -82,6 +82,12 @@ export async function execute(deliveries: Delivery[], options: ExecuteOptions): 
   printReport(out, report);
   if (interrupted) out.line(out.color.yellow(`Interrupted. Finish this run with: notify resume ${options.runId}`));
   if (options.json) out.json(report);
-  const exitCode = interrupted ? EXIT.interrupted : report.failures.length > 0 || !report.complete ? EXIT.failed : EXIT.ok;
+  // With --strategy first a refused channel that a fallback made up for is not a failure:
+  // what was planned is to reach each person once.
+  // (People with no address at all were never planned: they are reported, not failed.)
+  const failed = options.strategy.kind === 'first'
+    ? report.notReached.length > journal.state.unreachable.length
+    : report.failures.length > 0;
+  const exitCode = interrupted ? EXIT.interrupted : failed || !report.complete ? EXIT.failed : EXIT.ok;
   return { exitCode, report };
 }
