@@ -34,6 +34,14 @@ describe('notify <scenario> --dry-run on the shipped example', () => {
     expect(entries.at(-1)).toMatchObject({ kind: 'finished', interrupted: false });
   });
 
+  it('the no-network guard itself works: a live send trips it', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'contacts.csv'), EXAMPLE);
+    const env = baseEnv({ TELEGRAM_BOT_TOKEN: '1:x', TELEGRAM_API_URL: 'http://127.0.0.1:9' });
+    const result = await runCli(['drill', '--yes', '--channels', 'telegram'], { cwd, env, nodeArgs: ['--import', NO_NETWORK] });
+    expect(result.stderr).toMatch(/SDK-LOADED: node-telegram-bot-api|NETWORK-ATTEMPT/);
+  });
+
   it('shows one preview per template with the rendered text', async () => {
     const result = await runCli(['outage', '--dry-run', '--channels', 'sms'], {});
     expect(result.code).toBe(0);

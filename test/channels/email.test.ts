@@ -3,6 +3,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { closedPort } from '../helpers/channel.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -37,15 +38,6 @@ const mail = (over: Partial<Rendered> = {}): Rendered => ({
 });
 /** Settles the promise and hands back what it was rejected with. */
 const rejection = (p: Promise<unknown>) => p.then(() => expect.fail('expected the send to fail'), (e: unknown) => e);
-
-/** A 127.0.0.1 port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'crisis-notify-email-'));

@@ -2,7 +2,7 @@
  * The Slack channel drives the real @slack/web-api against a loopback Web API fake.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { closedPort } from '../helpers/channel.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -146,10 +146,7 @@ describe('slack failures: one request each, the SDK retries nothing', () => {
   });
 
   it('an unreachable API → retryable, names SLACK_API_URL', async () => {
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const { port } = s.address() as AddressInfo;
-    await new Promise((r) => s.close(r));
+    const port = await closedPort();
     const t = await connect({ ...fake.env, SLACK_API_URL: `http://127.0.0.1:${port}/api/` });
     const err = await rejection(t.send(post(), signal()));
     expect(err).toBeInstanceOf(RetryableError);

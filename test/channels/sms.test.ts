@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sms } from '../../src/channels/sms.js';
+import { closedPort, rejection } from '../helpers/channel.js';
 import { PermanentError, RetryableError } from '../../src/channels/errors.js';
 import type { Transport } from '../../src/channels/types.js';
 import { loadConfig } from '../../src/config.js';
@@ -23,24 +20,9 @@ let fake: Awaited<ReturnType<typeof startTwilioFake>>;
 let transport: Transport;
 const connect = (env: Record<string, string>) => sms.connect(loadConfig({ ...env }, cwd));
 
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<PermanentError | RetryableError> {
-  const result = await promise.then(() => undefined, (err: unknown) => err);
-  expect(result).toBeInstanceOf(Error);
-  return result as PermanentError | RetryableError;
-}
-
 function expectNoSecret(err: Error) {
   expect(err.message).not.toContain(fake.env.TWILIO_AUTH_TOKEN);
   expect(err.message).not.toContain(fake.env.TWILIO_ACCOUNT_SID);
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
 }
 
 beforeAll(async () => {
@@ -162,7 +144,7 @@ describe('sms channel: failures', () => {
   });
 
   it('unreachable API → retryable, not sent, naming TWILIO_API_URL', async () => {
-    const url = await closedPortUrl();
+    const url = `http://127.0.0.1:${await closedPort()}`;
     const unreachable = await connect({ ...fake.env, TWILIO_API_URL: url });
     const err = await rejection(unreachable.send(rendered(to, 'nobody home'), noLimit()));
     await unreachable.close();
@@ -251,43 +233,3 @@ describe('sms channel: planning', () => {
     expect(sms.address({ phone: to } as Parameters<typeof sms.address>[0])).toBe(to);
   });
 });
-
-describe('sms channel: lazy SDK loading', () => {
-  it('importing and planning load no SDK; connect does', async () => {
-    const output = await runWithSdksBlocked(`
-      const { sms } = await import(${JSON.stringify(fileURLToPath(new URL('../../src/channels/sms.ts', import.meta.url)))});
-      sms.check({ deliveryId: '1', channel: 'sms', to: '+33612345678', text: 'hi' }, { maxSmsSegments: 1 });
-      console.log('planned without an SDK');
-      await sms.connect({ twilio: { accountSid: 'AC1', authToken: 't', apiUrl: 'http://127.0.0.1:1' } }).catch((e) => console.log(e.message));
-    `);
-    expect(output).toContain('planned without an SDK');
-    expect(output).toContain('SDK loaded: twilio'); // the block works: connect() does load it
-  });
-});
-
-/**
- * Runs a module in a child process (vite-node, for TypeScript) where resolving the twilio or
- * Telegram SDK throws, so a static import of either fails the import itself.
- */
-async function runWithSdksBlocked(source: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'notify-lazy-'));
-  try {
-    writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(specifier, context, next) {
-      const result = await next(specifier, context);
-      const sdk = /[\\\\/]node_modules[\\\\/](twilio|node-telegram-bot-api)[\\\\/]/.exec(result.url);
-      if (sdk) throw new Error('SDK loaded: ' + sdk[1]);
-      return result;
-    }`);
-    writeFileSync(join(dir, 'main.mjs'), source);
-    const hooks = JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href);
-    const viteNode = fileURLToPath(new URL('../../node_modules/vite-node/vite-node.mjs', import.meta.url));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', `data:text/javascript,import{register}from'node:module';register(${hooks})`, viteNode, join(dir, 'main.mjs')],
-      { cwd: fileURLToPath(new URL('../..', import.meta.url)) },
-    );
-    return stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
