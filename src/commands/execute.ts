@@ -6,7 +6,7 @@ import { CHANNELS } from '../channels/index.js';
 import { outbox } from '../channels/outbox.js';
 import type { Transport } from '../channels/types.js';
 import type { Config } from '../config.js';
-import { dispatch, type ChannelLimits, type Strategy } from '../core/dispatch.js';
+import { dispatch, type ChannelLimits, type DeliverySource, type Strategy } from '../core/dispatch.js';
 import type { Journal } from '../core/journal.js';
 import type { Delivery } from '../core/plan.js';
 import { buildReport, type RunReport } from '../core/report.js';
@@ -37,7 +37,10 @@ export interface ExecuteOptions {
   json: boolean;
 }
 
-export async function execute(deliveries: Delivery[], options: ExecuteOptions): Promise<{ exitCode: number; report: RunReport }> {
+/** `totals`: messages per channel, for the progress display (counted here when `source` is an array). */
+export async function execute(
+  source: DeliverySource, options: ExecuteOptions, totals = countByChannel(source),
+): Promise<{ exitCode: number; report: RunReport }> {
   const { journal, out } = options;
   const stop = new AbortController();
   const onSignal = () => {
@@ -58,11 +61,9 @@ export async function execute(deliveries: Delivery[], options: ExecuteOptions): 
     if (!t) connected.set(channel, (t = CHANNELS[channel].connect(options.config)));
     return t;
   };
-  const totals = new Map<ChannelName, number>();
-  for (const d of deliveries) totals.set(d.channel, (totals.get(d.channel) ?? 0) + 1);
   const progress = createProgress(totals, { enabled: !options.dryRun && progressEnabled(options.config.ci) });
   try {
-    await dispatch(deliveries, options.strategy, {
+    await dispatch(source, options.strategy, {
       onProgress: progress.onProgress,
       transport, journal, retry: options.retry, limits: options.dryRun ? DRY_RUN_LIMITS : options.limits,
       stop: stop.signal, graceMs: GRACE_MS,
@@ -90,4 +91,10 @@ export async function execute(deliveries: Delivery[], options: ExecuteOptions): 
     : report.failures.length > 0;
   const exitCode = interrupted ? EXIT.interrupted : failed || !report.complete ? EXIT.failed : EXIT.ok;
   return { exitCode, report };
+}
+
+function countByChannel(source: DeliverySource): Map<ChannelName, number> {
+  const totals = new Map<ChannelName, number>();
+  if (Array.isArray(source)) for (const d of source) totals.set(d.channel, (totals.get(d.channel) ?? 0) + 1);
+  return totals;
 }

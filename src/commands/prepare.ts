@@ -39,8 +39,6 @@ export interface Prepared {
   missingVariables: string[];
   fromExamples: string[];
   plan: Plan;
-  /** Render the same plan again, handing each delivery to `onDelivery` (identical ids and text). */
-  replan(onDelivery: (delivery: Delivery) => void): void;
   /** Every problem that blocks sending: invalid contacts (unless skipped), templates, limits, filters. */
   problems: Problem[];
   /** Things worth saying that block nothing. */
@@ -97,7 +95,9 @@ export function loadInputs(flags: PlanFlags, options: { live: boolean }): Inputs
 export interface PlanOptions {
   live: boolean;
   now?: Date;
-  /** Sees every delivery of the first pass (previews use it; sends render again after confirming). */
+  /** Called once the run id and variables are known, before the first delivery. */
+  onStart?: (run: { runId: string; variables: Record<string, string> }) => void;
+  /** Sees every delivery as it is rendered (a send records it, a preview keeps a few). */
   onDelivery?: (delivery: Delivery) => void;
 }
 
@@ -121,6 +121,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     groups: inputs.groups, contactNames: inputs.contactNames,
     broadcasts, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
   };
+  options.onStart?.({ runId, variables: values });
   const plan = buildPlan(planInput, options.onDelivery);
 
   const problems: Problem[] = [
@@ -147,7 +148,6 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
   return {
     config, runId, source, contacts, templates, scenario, channels, variables: values,
     missingVariables: missing, fromExamples, plan, problems, notices,
-    replan: (onDelivery) => void buildPlan(planInput, onDelivery),
   };
 }
 

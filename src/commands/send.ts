@@ -1,6 +1,7 @@
 /** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
 import { createInterface } from 'node:readline/promises';
-import { Journal, journalPath } from '../core/journal.js';
+import type { DeliverySource } from '../core/dispatch.js';
+import { Journal, journalPath, type RecordPlace } from '../core/journal.js';
 import type { Delivery } from '../core/plan.js';
 import type { ChannelName } from '../core/types.js';
 import { CHANNEL_NAMES } from '../core/types.js';
@@ -9,7 +10,7 @@ import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
-import { prepare, unconfigured, type PlanFlags, type Prepared } from './prepare.js';
+import { findScenario, loadInputs, planScenario, unconfigured, type PlanFlags, type Prepared } from './prepare.js';
 
 export interface SendFlags extends PlanFlags, TuningFlags {
   dryRun?: boolean;
@@ -25,54 +26,88 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const live = !flags.dryRun;
   const strategy = parseStrategy(flags);
   const tuning = parseTuning(flags);
-  const prepared = prepare(scenarioName, flags, { live });
+  const inputs = loadInputs(flags, { live });
+  const scenario = findScenario(inputs.templates, scenarioName);
+
+  // The plan is recorded as it is rendered, under a temporary name: kept if it is valid
+  // and confirmed, deleted otherwise. Sending then reads each message back from the file,
+  // so a plan of any size is never held in memory twice (or at all).
+  let journal: Journal | undefined;
+  const places = new Map<ChannelName, RecordPlace[]>();
+  const prepared = planScenario(inputs, scenario, {
+    live,
+    onStart: ({ runId, variables }) => {
+      journal = new Journal(`${journalPath(runId)}.partial`);
+      journal.append({
+        kind: 'run', runId, scenario: scenario.name, dryRun: !live,
+        contactsFile: inputs.source.path, templatesDir: inputs.templates.dir,
+        channels: inputs.channels.map((c) => c.name), strategy: strategy.kind,
+        ...(strategy.kind === 'first' && { priority: strategy.priority }),
+        variables,
+      });
+    },
+    onDelivery: (delivery) => {
+      const place = journal!.append({ kind: 'planned', ...delivery });
+      const list = places.get(delivery.channel);
+      if (list) list.push(place);
+      else places.set(delivery.channel, [place]);
+    },
+  });
+  try {
+    await review(prepared, flags, live);
+  } catch (error) {
+    journal?.discard();
+    throw error;
+  }
+  journal = journal!;
+  journal.rename(journalPath(prepared.runId));
+  for (const c of prepared.plan.unreachable) {
+    journal.append({
+      kind: 'unreachable', contact: { key: c.key, name: c.name, line: c.line },
+      reason: `no address on ${prepared.channels.map((ch) => ch.name).join(', ')}`,
+    });
+  }
+  const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
+  const recorded = journal;
+  const readDelivery = (place: RecordPlace): Delivery => {
+    const { kind: _kind, at: _at, ...delivery } = recorded.read(place) as Delivery & { kind: 'planned'; at: string };
+    return delivery;
+  };
+  const source: DeliverySource = strategy.kind === 'all'
+    ? new Map([...places].map(([channel, list]) => [channel, lazily(list, readDelivery)]))
+    : [...places.values()].flat().map(readDelivery); // --strategy first needs each person's channels together
+  const totals = new Map([...prepared.plan.channels].map(([channel, summary]) => [channel, summary.messages]));
+  const { exitCode } = await execute(source, {
+    config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
+  }, totals);
+  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared);
+  return exitCode;
+}
+
+/** Read records back one at a time, as the channel asks for them. */
+function* lazily<T>(places: RecordPlace[], read: (place: RecordPlace) => T): Generator<T> {
+  for (const place of places) yield read(place);
+}
+
+/** Everything between the plan and the first send: problems, summary, credentials, confirmation. */
+async function review(prepared: Prepared, flags: SendFlags, live: boolean): Promise<void> {
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
   const { plan, scenario } = prepared;
-
   out.line(out.color.bold(`crisis-notify · ${scenario.name}${live ? '' : ' · dry run (nothing will be sent)'}`));
   printNotices(out, prepared.notices);
   if (prepared.problems.length > 0) {
     throw new UserError(`The plan for "${scenario.name}" has ${prepared.problems.length} problem(s); nothing was sent.`, prepared.problems);
   }
   printPlanSummary(out, plan);
-  if (!live) printPreviews(out, plan);
-  if (live) {
-    const missing = unconfigured(prepared);
-    if (missing.length > 0) {
-      const used = [...plan.channels.keys()];
-      const others = used.filter((c) => !missing.some((m) => m.channel === c));
-      throw new UserError(
-        `Cannot send: ${missing.map((m) => `${m.channel} needs ${m.missing.join(', ')}`).join('; ')}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
-      );
-    }
-    await confirm(out, prepared, flags);
+  if (!live) return printPreviews(out, plan);
+  const missing = unconfigured(prepared);
+  if (missing.length > 0) {
+    const others = [...plan.channels.keys()].filter((c) => !missing.some((m) => m.channel === c));
+    throw new UserError(
+      `Cannot send: ${missing.map((m) => `${m.channel} needs ${m.missing.join(', ')}`).join('; ')}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
+    );
   }
-
-  const journal = new Journal(journalPath(prepared.runId));
-  journal.append({
-    kind: 'run', runId: prepared.runId, scenario: scenario.name, dryRun: !live,
-    contactsFile: prepared.source.path, templatesDir: prepared.templates.dir,
-    channels: prepared.channels.map((c) => c.name), strategy: strategy.kind,
-    ...(strategy.kind === 'first' && { priority: strategy.priority }),
-    variables: prepared.variables,
-  });
-  // Second pass: the same deliveries as checked above, recorded before the first send.
-  const deliveries: Delivery[] = [];
-  prepared.replan((delivery) => {
-    journal.append({ kind: 'planned', ...delivery });
-    deliveries.push(delivery);
-  });
-  for (const c of plan.unreachable) {
-    journal.append({
-      kind: 'unreachable', contact: { key: c.key, name: c.name, line: c.line },
-      reason: `no address on ${prepared.channels.map((ch) => ch.name).join(', ')}`,
-    });
-  }
-  const { exitCode } = await execute(deliveries, {
-    config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
-  });
-  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared);
-  return exitCode;
+  await confirm(out, prepared, flags);
 }
 
 /** Regenerate the status page from the journal right after the send, so the page and the messages never disagree. */

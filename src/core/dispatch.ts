@@ -43,7 +43,18 @@ export interface DispatchOptions {
 
 export type Strategy = { kind: 'all' } | { kind: 'first'; priority: ChannelName[] };
 
-export async function dispatch(deliveries: Delivery[], strategy: Strategy, options: DispatchOptions): Promise<Map<string, Outcome>> {
+/**
+ * Deliveries in memory, or one stream per channel. A stream is read as its channel makes
+ * progress, so a large plan is never held whole: the plan is in the journal and each
+ * channel reads its next messages back when it has room (strategy "all" only).
+ */
+export type DeliverySource = Delivery[] | Map<ChannelName, AsyncIterable<Delivery> | Iterable<Delivery>>;
+
+/** How many deliveries a streamed channel takes ahead of those it has finished. */
+const STREAM_AHEAD = 256;
+
+export async function dispatch(source: DeliverySource, strategy: Strategy, options: DispatchOptions): Promise<Map<string, Outcome>> {
+  // Outcomes are collected for deliveries given in memory; streamed ones are only in the journal.
   const outcomes = new Map<string, Outcome>();
   const queues = new Map<ChannelName, (d: Delivery) => Promise<Outcome>>();
   const grace = afterGrace(options.stop, options.graceMs);
@@ -57,16 +68,30 @@ export async function dispatch(deliveries: Delivery[], strategy: Strategy, optio
   };
   const run = async (d: Delivery) => {
     const outcome = await queueFor(d.channel)(d);
-    outcomes.set(d.id, outcome);
+    if (Array.isArray(source)) outcomes.set(d.id, outcome);
     return outcome;
   };
 
-  if (strategy.kind === 'all') {
-    await Promise.all(deliveries.map(run));
+  if (!Array.isArray(source)) {
+    await Promise.all([...source.values()].map((stream) => drain(stream, run, options.stop)));
+  } else if (strategy.kind === 'all') {
+    await Promise.all(source.map(run));
   } else {
-    await Promise.all([...byContact(deliveries, strategy.priority).values()].map((chain) => firstThatDelivers(chain, run, options.journal)));
+    await Promise.all([...byContact(source, strategy.priority).values()].map((chain) => firstThatDelivers(chain, run, options.journal)));
   }
   return outcomes;
+}
+
+/** Run a channel's stream with at most STREAM_AHEAD deliveries taken and not finished. */
+async function drain(stream: AsyncIterable<Delivery> | Iterable<Delivery>, run: (d: Delivery) => Promise<Outcome>, stop: AbortSignal) {
+  const taken = new Set<Promise<unknown>>();
+  for await (const delivery of stream) {
+    if (stop.aborted) break; // the rest stays "planned" in the journal, for notify resume
+    const running: Promise<unknown> = run(delivery).finally(() => taken.delete(running));
+    taken.add(running);
+    if (taken.size >= STREAM_AHEAD) await Promise.race(taken);
+  }
+  await Promise.all(taken);
 }
 
 /** --strategy first: try the contact's channels in priority order until one delivers. */
@@ -120,8 +145,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           // The clock starts once the SDK is loaded: on a busy machine loading it can take
           // longer than a short --attempt-timeout, which would waste (and cast doubt on) the
           // first attempt of every channel without a byte sent.
-          const signal = AbortSignal.any([AbortSignal.timeout(retry.attemptTimeoutMs), grace]);
-          const receipt = await client.send(delivery.message, signal);
+          const receipt = await withDeadline(retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
           journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt });
           options.onProgress?.({ channel, status: 'delivered' });
           return { status: 'delivered', receipt };
@@ -144,6 +168,25 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
       }
       return { status: 'interrupted' };
     });
+}
+
+/**
+ * Run `task` with a signal that aborts after `ms` or when `cutOff` does. The timer and the
+ * listener are released as soon as the task settles: AbortSignal.timeout would keep a
+ * timer alive for the full time limit after every send, tens of thousands at once.
+ */
+async function withDeadline<T>(ms: number, cutOff: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('time limit')), ms);
+  const onCutOff = () => controller.abort(cutOff.reason);
+  if (cutOff.aborted) onCutOff();
+  else cutOff.addEventListener('abort', onCutOff, { once: true });
+  try {
+    return await task(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    cutOff.removeEventListener('abort', onCutOff);
+  }
 }
 
 /** Aborts `graceMs` after `stop` aborts: the moment in-flight sends are cut off. */

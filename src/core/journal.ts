@@ -5,7 +5,9 @@
  * after it, so a crash leaves an exact account and a resume never re-sends what was
  * delivered.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Delivery } from './plan.js';
@@ -48,25 +50,59 @@ export function journalPath(runId: string, cwd = process.cwd()): string {
   return join(cwd, RUNS_DIR, `${runId}.jsonl`);
 }
 
+/** Where one record sits in the journal file, to read it back without holding it in memory. */
+export interface RecordPlace {
+  offset: number;
+  length: number;
+}
+
 export class Journal {
   private fd: number | undefined;
+  /** Bytes in the file: where the next record will start. */
+  private size: number;
   /** What the records written so far say, kept up to date as they are appended. */
   readonly state: Replayed;
-  constructor(readonly path: string, previous: Replayed = replay([])) {
+  constructor(public path: string, previous: Replayed = replay([])) {
     this.state = previous;
     mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
     const tornLastLine = endsMidLine(path);
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = openSync(path, 'a+', 0o600);
+    this.size = statSync(path).size;
     // A crash can cut the last line short; readJournal skips it, but a record appended
     // right behind it would be glued to it and skipped too. Start on a fresh line.
-    if (tornLastLine) writeSync(this.fd, '\n');
+    if (tornLastLine) this.size += writeSync(this.fd, '\n');
   }
 
-  append(entry: NewEntry): void {
+  append(entry: NewEntry): RecordPlace {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
     const record = { at: new Date().toISOString(), ...entry } as JournalEntry;
-    writeSync(this.fd, JSON.stringify(record) + '\n');
-    apply(this.state, record);
+    const place = { offset: this.size, length: writeSync(this.fd, JSON.stringify(record) + '\n') };
+    this.size += place.length;
+    // The live state keeps no message bodies (100,000 contacts × 4 channels would not fit);
+    // they stay in the file, read back with `read` when it is their turn to be sent.
+    apply(this.state, record.kind === 'planned' ? { ...record, message: { ...record.message, text: '', html: undefined } } : record);
+    return place;
+  }
+
+  /** Read back a record this journal wrote. */
+  read(place: RecordPlace): JournalEntry {
+    if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    const buffer = Buffer.alloc(place.length);
+    readSync(this.fd, buffer, 0, place.length, place.offset);
+    return JSON.parse(buffer.toString('utf8')) as JournalEntry;
+  }
+
+  /** Move the file (a plan is recorded under a temporary name until it is confirmed). */
+  rename(path: string): void {
+    renameSync(this.path, path);
+    this.path = path;
+  }
+
+  /** Close and delete: the plan was refused or not confirmed, and nothing was sent. */
+  discard(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    unlinkSync(this.path);
   }
 
   close(): void {
