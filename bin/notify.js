@@ -1,4 +1,18 @@
 #!/usr/bin/env node
+// `notify --help` is what a stressed user types first: print the help text rendered at
+// build time (dist/help.txt) without loading the CLI and its libraries. Anything else
+// goes to the real CLI.
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+if (args.length === 0 || (args.length === 1 && (args[0] === '--help' || args[0] === '-h'))) {
+  try {
+    process.stdout.write(readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8'));
+    process.exit(0);
+  } catch {
+    // not built with the help text: fall through to the CLI, which prints it too
+  }
+}
 import('../dist/cli.js').catch((error) => {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli.js')) {
     console.error('crisis-notify is not built yet; run "npm install" (or "npm run build") in its folder first.');

@@ -2,7 +2,8 @@
  * Slack through the Web API (chat.postMessage) with a bot token. @slack/web-api is imported
  * in connect() only, so --help, checks and dry runs never load it.
  */
-import type { Logger, WebClientOptions } from '@slack/web-api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ChatPostMessageArguments, Logger, WebClientOptions } from '@slack/web-api';
 import type { Problem, Rendered } from '../core/types.js';
 import { UserError } from '../errors.js';
 import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
@@ -10,8 +11,6 @@ import type { Channel } from './types.js';
 
 /** Slack truncates message text beyond this (it advises staying under 4,000). */
 const MAX_TEXT_CHARS = 40_000;
-/** Backstop per HTTP request; the dispatcher's signal is the real time limit. */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 type Rule = { retryable: boolean; reason: string };
 const TOKEN = (what: string) => ({ retryable: false, reason: `${what}: check SLACK_BOT_TOKEN` });
@@ -69,15 +68,24 @@ export const slack: Channel = {
       // client) and retries failures up to 10 times over ~30 minutes. The dispatcher retries.
       rejectRateLimitedCalls: true,
       retryConfig: { retries: 0 },
-      timeout: REQUEST_TIMEOUT_MS,
+      // No SDK timeout: the dispatcher's per-attempt deadline aborts the request (an SDK
+      // timer per call would also outlive every call by 30 s).
     };
-    // The SDK takes no per-call signal, only a custom fetch: one light client per call ties
-    // the HTTP request to that call's signal, so an abort really cancels it.
-    const clientFor = (signal: AbortSignal) =>
-      new WebClient(token, {
-        ...options,
-        fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
-      });
+    // The SDK takes no per-call signal, only a custom fetch: the call's signal travels to it
+    // through AsyncLocalStorage, so an abort really cancels the HTTP request, and one client
+    // serves the whole run (a client per call cost more CPU than the request itself).
+    const calls = new AsyncLocalStorage<AbortSignal>();
+    const client = new WebClient(token, {
+      ...options,
+      fetch: (url, init) => {
+        const signal = calls.getStore();
+        return fetch(url, signal ? { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal } : init);
+      },
+    });
+    const clientFor = (signal: AbortSignal) => ({
+      chat: { postMessage: (args: ChatPostMessageArguments) => calls.run(signal, () => client.chat.postMessage(args)) },
+      auth: { test: () => calls.run(signal, () => client.auth.test()) },
+    });
     const host = new URL(options.slackApiUrl!).host;
     return {
       async send(message, signal) {

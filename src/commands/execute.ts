@@ -61,6 +61,10 @@ export async function execute(
     if (!t) connected.set(channel, (t = CHANNELS[channel].connect(options.config)));
     return t;
   };
+  // Load the SDKs and open connections before the first send, all channels at once: the
+  // rate limiters then start on warm transports instead of losing their first slots.
+  // (A channel that cannot start fails its deliveries in dispatch, with the reason.)
+  await Promise.allSettled([...totals.keys()].map(transport));
   const progress = createProgress(totals, { enabled: !options.dryRun && progressEnabled(options.config.ci) });
   try {
     await dispatch(source, options.strategy, {
