@@ -8,7 +8,8 @@
 import { CHANNELS } from '../channels/index.js';
 import { loadConfig } from '../config.js';
 import type { Strategy } from '../core/dispatch.js';
-import { Journal, journalPath, readJournal, replay, type DeliveryState } from '../core/journal.js';
+import { Journal, journalPath, readJournal, replay, type DeliveryState, type JournalEntry } from '../core/journal.js';
+import type { Delivery } from '../core/plan.js';
 import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { execute } from './execute.js';
@@ -18,7 +19,8 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
   const tuning = parseTuning(flags);
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
-  const replayed = replay(readJournal(runId));
+  const entries = readJournal(runId);
+  const replayed = replay(entries);
   const run = replayed.run;
   if (!run) throw new UserError(`The journal of run ${runId} has no run record; it cannot be resumed.`);
 
@@ -55,9 +57,17 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
     out.line(`Resuming ${runId}: ${todo.length} message(s) left${unknown ? `, ${unknown} of them with an unknown outcome (re-sent; they may arrive twice)` : ''}.`);
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
-  const { exitCode } = await execute(todo.map((s) => s.delivery), {
+  // The state keeps no message bodies: take the deliveries left to send from their records.
+  const left = new Set(todo.map((s) => s.delivery.id));
+  const deliveries = entries.flatMap((e) => (e.kind === 'planned' && left.has(e.id) ? [withoutRecordFields(e)] : []));
+  const { exitCode } = await execute(deliveries, {
     config, journal, runId, dryRun: run.dryRun, strategy, out, json: flags.json ?? false, ...tuning,
     previousAttempts: new Map(todo.map((s) => [s.delivery.id, s.attempts])),
   });
   return exitCode;
+}
+
+function withoutRecordFields(entry: Extract<JournalEntry, { kind: 'planned' }>): Delivery {
+  const { kind: _kind, at: _at, ...delivery } = entry;
+  return delivery;
 }

@@ -78,9 +78,7 @@ export class Journal {
     const record = { at: new Date().toISOString(), ...entry } as JournalEntry;
     const place = { offset: this.size, length: writeSync(this.fd, JSON.stringify(record) + '\n') };
     this.size += place.length;
-    // The live state keeps no message bodies (100,000 contacts × 4 channels would not fit);
-    // they stay in the file, read back with `read` when it is their turn to be sent.
-    apply(this.state, record.kind === 'planned' ? { ...record, message: { ...record.message, text: '', html: undefined } } : record);
+    apply(this.state, record);
     return place;
   }
 
@@ -154,11 +152,18 @@ export function listRuns(cwd = process.cwd()): string[] {
 
 export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
 
+/** What the state keeps of a delivery: enough to report it. The message itself stays in the file. */
+export interface DeliveryInfo {
+  id: string;
+  channel: ChannelName;
+  contact: Delivery['contact'];
+  to: string;
+}
+
 export interface DeliveryState {
-  delivery: Delivery;
+  delivery: DeliveryInfo;
   status: DeliveryStatus;
   attempts: number;
-  receipt?: Receipt;
   reason?: string;
   /** An attempt's outcome is unknown (crash mid-send, timeout): a later send may duplicate it. */
   uncertain: boolean;
@@ -190,8 +195,9 @@ export function apply(replayed: Replayed, entry: JournalEntry): void {
       break;
     }
     case 'planned': {
-      const { kind: _k, at: _a, ...delivery } = entry;
-      replayed.states.set(delivery.id, { delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false });
+      // Kept small on purpose: over 100,000 contacts × 4 channels every byte here counts.
+      const delivery = { id: entry.id, channel: entry.channel, contact: entry.contact, to: entry.message.to };
+      replayed.states.set(entry.id, { delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false });
       break;
     }
     case 'attempting':
@@ -201,7 +207,7 @@ export function apply(replayed: Replayed, entry: JournalEntry): void {
       state.attempts = entry.attempt;
       break;
     case 'delivered':
-      if (state) Object.assign(state, { status: 'delivered', receipt: entry.receipt, reason: undefined, mayBeDuplicated: state.uncertain });
+      if (state) Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain });
       break;
     case 'failed':
       if (!state) break;

@@ -45,7 +45,7 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     if (state.status === 'pending' || state.status === 'attempting') report.complete = false;
     if (state.status === 'failed') {
       report.failures.push({
-        contact: delivery.contact.name, channel: delivery.channel, to: delivery.message.to,
+        contact: delivery.contact.name, channel: delivery.channel, to: delivery.to,
         reason: state.reason ?? 'unknown', attempts: state.attempts,
       });
     }
