@@ -17,7 +17,7 @@ const GREETING_TIMEOUT_MS = 10_000;
 /** Silence on an open connection before it is given up (the dispatcher's signal usually ends it first). */
 const SOCKET_TIMEOUT_MS = 30_000;
 
-type Rule = { retryable: boolean; reason: string; outcomeUnknown?: boolean };
+type Rule = { retryable: boolean; reason: string; outcomeUnknown?: boolean; channelWide?: boolean };
 const each = (codes: string[], rule: Rule) => Object.fromEntries(codes.map((code) => [code, rule]));
 const UNREACHABLE = 'the mail server {server} from SMTP_URL cannot be reached';
 const MAYBE_DELIVERED = 'the email may or may not have been delivered';
@@ -32,9 +32,9 @@ const SMTP_ERRORS: Record<string, Rule> = {
   CONNECT_TIMEOUT: { retryable: true, reason: `${UNREACHABLE}: no connection within the time limit` },
   GREETING_TIMEOUT: { retryable: true, reason: 'the mail server {server} from SMTP_URL accepted the connection but never greeted' },
   ...each(['ENOTFOUND', 'EDNS'], { retryable: true, reason: 'the mail server host name in SMTP_URL could not be resolved' }),
-  ...each(['535', '534', 'EAUTH'], { retryable: false, reason: 'the mail server refused the login: check the user name and password in SMTP_URL' }),
-  ...each(['530', 'ENOAUTH'], { retryable: false, reason: 'the mail server requires a login: put user:password in SMTP_URL' }),
-  SENDER_REFUSED: { retryable: false, reason: 'the mail server refused the sender: set MAIL_FROM to an address this SMTP account may send as' },
+  ...each(['535', '534', 'EAUTH'], { retryable: false, channelWide: true, reason: 'the mail server refused the login: check the user name and password in SMTP_URL' }),
+  ...each(['530', 'ENOAUTH'], { retryable: false, channelWide: true, reason: 'the mail server requires a login: put user:password in SMTP_URL' }),
+  SENDER_REFUSED: { retryable: false, channelWide: true, reason: 'the mail server refused the sender: set MAIL_FROM to an address this SMTP account may send as' },
   ...each(['550', '551'], { retryable: false, reason: 'the mail server refused this recipient' }),
   ...each(['553', '501'], { retryable: false, reason: 'the mail server refused this address' }),
   '552': { retryable: false, reason: 'the mailbox is full or the message is too large' },
@@ -43,7 +43,7 @@ const SMTP_ERRORS: Record<string, Rule> = {
   '450': { retryable: true, reason: 'the mailbox is unavailable for now' },
   '451': { retryable: true, reason: 'the mail server had a temporary failure' },
   '452': { retryable: true, reason: 'the mail server is out of storage for now' },
-  ETLS: { retryable: false, reason: 'TLS with the mail server failed: check smtp:// (port 587) or smtps:// (port 465) in SMTP_URL' },
+  ETLS: { retryable: false, channelWide: true, reason: 'TLS with the mail server failed: check smtp:// (port 587) or smtps:// (port 465) in SMTP_URL' },
   ...each(['ESOCKET', 'ECONNECTION'], { retryable: true, reason: `the connection to the mail server {server} was lost before it confirmed; ${MAYBE_DELIVERED}`, outcomeUnknown: true }),
   ETIMEDOUT: { retryable: true, reason: `no answer from the mail server {server} within the time limit; ${MAYBE_DELIVERED}`, outcomeUnknown: true },
   EABORT: { retryable: true, reason: `no answer from the mail server within the time limit; ${MAYBE_DELIVERED}`, outcomeUnknown: true },
@@ -181,7 +181,7 @@ function toDeliveryError(err: unknown, server: string, secrets: string[]): Deliv
   const said = e.response ? ` (the server said: ${scrub(e.response, secrets)})` : '';
   const reason = rule.reason.replace('{server}', server) + said;
   const code = key ?? e.code;
-  return rule.retryable ? new RetryableError(reason, code, undefined, rule.outcomeUnknown ?? false) : new PermanentError(reason, code);
+  return rule.retryable ? new RetryableError(reason, code, undefined, rule.outcomeUnknown ?? false) : new PermanentError(reason, code, rule.channelWide);
 }
 
 /** Every form in which the SMTP password could come back in a server reply. */

@@ -4,7 +4,12 @@
  */
 export class PermanentError extends Error {
   readonly retryable = false;
-  constructor(reason: string, readonly code?: string) {
+  constructor(
+    reason: string,
+    readonly code?: string,
+    /** Nobody can be reached on this channel (rejected credentials, refused sender): stop trying. */
+    readonly channelWide = false,
+  ) {
     super(reason);
     this.name = 'PermanentError';
   }

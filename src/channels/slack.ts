@@ -12,8 +12,8 @@ import type { Channel } from './types.js';
 /** Slack truncates message text beyond this (it advises staying under 4,000). */
 const MAX_TEXT_CHARS = 40_000;
 
-type Rule = { retryable: boolean; reason: string };
-const TOKEN = (what: string) => ({ retryable: false, reason: `${what}: check SLACK_BOT_TOKEN` });
+type Rule = { retryable: boolean; reason: string; channelWide?: boolean };
+const TOKEN = (what: string): Rule => ({ retryable: false, reason: `${what}: check SLACK_BOT_TOKEN`, channelWide: true });
 
 /** Slack's `error` field (HTTP 200, ok:false) → decision. Unknown codes are permanent. */
 const SLACK_ERRORS: Record<string, Rule> = {
@@ -132,7 +132,7 @@ function toDeliveryError(err: unknown, signal: AbortSignal, host: string, sendin
       const code = e.data?.error ?? 'unknown_error';
       const rule = SLACK_ERRORS[code] ?? { retryable: false, reason: `Slack refused the message (${code})` };
       const wait = e.data?.response_metadata?.retryAfter;
-      return rule.retryable ? new RetryableError(rule.reason, code, wait === undefined ? undefined : wait * 1000) : new PermanentError(rule.reason, code);
+      return rule.retryable ? new RetryableError(rule.reason, code, wait === undefined ? undefined : wait * 1000) : new PermanentError(rule.reason, code, rule.channelWide);
     }
     case 'slack_webapi_http_error': {
       const status = e.statusCode ?? 0;

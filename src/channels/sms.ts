@@ -41,6 +41,9 @@ const twilioCodes: Record<number, Verdict> = {
   21617: { permanent: true, reason: `the SMS is longer than Twilio's ${maxBodyChars} characters: shorten the template` },
 };
 
+/** Codes that mean no SMS can go out at all (credentials, account, sender). */
+const CHANNEL_WIDE = new Set([20003, 20404, 21606]);
+
 /** Socket errors (axios `code`) → [outcome unknown: the request may have left, what happened]. */
 const networkCodes: Record<string, [boolean, string]> = {
   ECONNREFUSED: [false, 'refused the connection'],
@@ -153,7 +156,7 @@ function toDeliveryError(err: unknown, call: Call, host: string, secrets: string
     // A RestException: Twilio (or a proxy) answered with an error status.
     const { permanent, reason, outcomeUnknown = false } = verdictFor(status, code, scrub(String(message ?? ''), secrets));
     const tag = `twilio-${String(code ?? status)}`;
-    if (permanent) return new PermanentError(reason, tag);
+    if (permanent) return new PermanentError(reason, tag, typeof code === 'number' ? CHANNEL_WIDE.has(code) : status === 401);
     return new RetryableError(reason, tag, retryAfterMs(call.responseHeaders?.['retry-after']), outcomeUnknown);
   }
   const network = typeof code === 'string' ? networkCodes[code] : undefined;

@@ -106,7 +106,8 @@ function apiError(code: number, description: string, retryAfterS: number | undef
   if (known) {
     const [, , permanent, reason] = known;
     // Telegram's own words help with a bad request (which tag, which offset).
-    if (permanent) return new PermanentError(code === 400 ? `${reason} (Telegram: "${description}")` : reason, tag);
+    // 401/404: the bot token itself is refused, so no chat can be reached.
+    if (permanent) return new PermanentError(code === 400 ? `${reason} (Telegram: "${description}")` : reason, tag, code === 401 || code === 404);
     return new RetryableError(reason, tag, retryAfterS === undefined ? undefined : retryAfterS * 1000);
   }
   if (code >= 500) return new RetryableError(`Telegram had a server error (${code}: ${description})`, tag, undefined, code === 504);

@@ -19,11 +19,15 @@ export interface FailureFacts {
   reason: string;
   retryAfterMs?: number;
   outcomeUnknown: boolean;
+  /** The whole channel is unusable (see PermanentError.channelWide). */
+  channelWide?: boolean;
 }
 
 /** What a thrown value means. Anything unclassified is treated as retryable with an unknown outcome: losing a message is worse than a rare duplicate. */
 export function classify(error: unknown): FailureFacts {
-  if (error instanceof PermanentError) return { retryable: false, reason: error.message, outcomeUnknown: false };
+  if (error instanceof PermanentError) {
+    return { retryable: false, reason: error.message, outcomeUnknown: false, ...(error.channelWide && { channelWide: true }) };
+  }
   if (error instanceof RetryableError) {
     return {
       retryable: true, reason: error.message, outcomeUnknown: error.outcomeUnknown,

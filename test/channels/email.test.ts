@@ -147,6 +147,7 @@ describe('email failures', () => {
     const err = await rejection(bad.send(mail(), signal()));
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toMatch(/refused the login.*SMTP_URL/);
+    expect((err as PermanentError).channelWide).toBe(true); // nobody else can be reached either
     expect((err as Error).message).not.toContain('wrong-secret-Zq9');
     expect(JSON.stringify(err)).not.toContain('wrong-secret-Zq9');
   });

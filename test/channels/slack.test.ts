@@ -142,6 +142,7 @@ describe('slack failures: one request each, the SDK retries nothing', () => {
     const err = await rejection(t.send(post(), signal()));
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toMatch(/rejected the bot token: check SLACK_BOT_TOKEN/);
+    expect((err as PermanentError).channelWide).toBe(true);
     expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(badToken);
   });
 

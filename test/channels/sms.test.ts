@@ -87,6 +87,7 @@ describe('sms channel: failures', () => {
     await wrong.close();
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toMatch(/TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN/);
+    expect((err as PermanentError).channelWide).toBe(true);
     expect(err.message).not.toContain('wrong-secret-0123456789');
     expectNoSecret(err);
   });

@@ -62,6 +62,7 @@ describe('telegram channel: failures', () => {
     expect(err).toBeInstanceOf(PermanentError);
     expect(err.message).toMatch(/TELEGRAM_BOT_TOKEN/);
     expect(err.message).not.toContain(wrongToken);
+    expect((err as PermanentError).channelWide).toBe(true);
   });
 
   it.each([

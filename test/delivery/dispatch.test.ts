@@ -318,3 +318,26 @@ describe('stopping (Ctrl-C): start nothing new, let in-flight sends finish withi
     expect(outcomes.get('a/sms')).toEqual({ status: 'interrupted' });
   });
 });
+
+describe('a channel the provider refuses as a whole', () => {
+  it('fails the rest of that channel at once, with the reason, without sending; other channels go on', async () => {
+    const people = ['a', 'b', 'c', 'd'];
+    const deliveries = people.flatMap((p) => [delivery(p, 'slack'), delivery(p, 'email')]);
+    const badToken = new PermanentError('Slack rejected the bot token: check SLACK_BOT_TOKEN', 'invalid_auth', true);
+    const { calls, transport } = scripted({ 'a/slack': [badToken] });
+    const oneAtATime = { ...OPEN, slack: { concurrency: 1 } };
+    const { outcomes } = await run(deliveries, ALL, { transport, limits: oneAtATime });
+    expect(calls.filter((id) => id.endsWith('/slack'))).toEqual(['a/slack']);
+    for (const p of ['b', 'c', 'd']) {
+      expect(outcomes.get(`${p}/slack`)).toEqual({ status: 'failed', reason: 'not sent: Slack rejected the bot token: check SLACK_BOT_TOKEN' });
+    }
+    for (const p of people) expect(outcomes.get(`${p}/email`)?.status).toBe('delivered');
+  });
+
+  it('an address-level refusal does not stop the channel', async () => {
+    const deliveries = ['a', 'b'].map((p) => delivery(p, 'slack'));
+    const { calls, transport } = scripted({ 'a/slack': [permanent('Slack')] });
+    await run(deliveries, ALL, { transport, limits: { ...OPEN, slack: { concurrency: 1 } } });
+    expect(calls).toEqual(['a/slack', 'b/slack']);
+  });
+});
