@@ -141,8 +141,12 @@ async function confirm(out: Output, prepared: Prepared, flags: SendFlags): Promi
     throw new UserError(`This would send ${count} messages; without a terminal to confirm, add --yes to send them (or --dry-run to try); nothing was sent.`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // Ctrl-C at the question is a "no", so the recorded plan is cleaned up like any refusal.
+  const interrupted = new AbortController();
+  rl.once('SIGINT', () => interrupted.abort());
   try {
-    const answer = await rl.question(out.color.bold(`Send ${count} messages to ${prepared.plan.recipients.length} people now? [y/N] `));
+    const question = out.color.bold(`Send ${count} messages to ${prepared.plan.recipients.length} people now? [y/N] `);
+    const answer = await rl.question(question, { signal: interrupted.signal }).catch(() => '');
     if (!/^(y|yes|o|oui)$/i.test(answer.trim())) throw new UserError('Not confirmed; nothing was sent.');
   } finally {
     rl.close();
