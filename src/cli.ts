@@ -72,6 +72,7 @@ tuningOptions(program
   .option('-y, --yes', 'resume without asking for confirmation')
   .option('--json', 'print the result as JSON on stdout')
   .option('--skip-unknown', 'do not re-send messages whose outcome is unknown (may be missed instead of duplicated)')
+  .option('--retry-failed', 'also send again the messages that failed (after fixing a token, a sender or an address)')
   .action(async (runId: string, flags) => {
     const { resume } = await import('./commands/resume.js');
     process.exitCode = await resume(runId, flags);

@@ -88,10 +88,11 @@ describe('notify outage --yes against the four fake providers', () => {
     for (const m of fakes.email.messages) expect(ids.has(m.idempotencyKey!.replace(/^<|@.*$/g, ''))).toBe(true);
   });
 
-  it('with one channel set wrong, still delivers the others, names the broken one and exits 1', async () => {
+  it('with one channel set wrong, still delivers the others, names the broken one, exits 1, and resume --retry-failed finishes it', async () => {
     reset();
     const env = baseEnv({ ...fakes.env, SLACK_BOT_TOKEN: 'xoxb-wrong-token' });
-    const result = await runCli(['outage', '--yes', '--json', '--var', 'eta=15:30', ...FAST], { cwd: workdir(), env });
+    const cwd = workdir();
+    const result = await runCli(['outage', '--yes', '--json', '--var', 'eta=15:30', ...FAST], { cwd, env });
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     expect(report.channels.slack.failed).toBe(report.channels.slack.planned);
@@ -101,6 +102,15 @@ describe('notify outage --yes against the four fake providers', () => {
     expect(result.stderr).toMatch(/SLACK_BOT_TOKEN/);
     expect(result.stderr).not.toContain('xoxb-wrong-token');
     expect(result.stdout).not.toContain('xoxb-wrong-token');
+
+    // Fix the token and finish the same run: only the failed Slack messages go out.
+    const before = fakes.all.map(([, f]) => f.messages.length);
+    const resumed = await runCli(['resume', report.runId, '--retry-failed', '--yes', '--json', ...FAST], { cwd, env: baseEnv(fakes.env) });
+    expect(resumed.code).toBe(0);
+    const after = JSON.parse(resumed.stdout);
+    expect(after.channels.slack).toMatchObject({ delivered: report.channels.slack.planned, failed: 0 });
+    expect(fakes.slack.messages).toHaveLength(report.channels.slack.planned);
+    expect(fakes.all.map(([, f]) => f.messages.length)).toEqual(before.map((n, i) => (fakes.all[i]![0] === 'slack' ? n + report.channels.slack.planned : n)));
   });
 
   it('notify check --live passes against the fakes and fails with a bad token, without printing it', async () => {

@@ -15,7 +15,7 @@ import { createOutput } from '../output.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 
-export async function resume(runId: string, flags: TuningFlags & { yes?: boolean; json?: boolean; skipUnknown?: boolean }): Promise<number> {
+export async function resume(runId: string, flags: TuningFlags & { yes?: boolean; json?: boolean; skipUnknown?: boolean; retryFailed?: boolean }): Promise<number> {
   const tuning = parseTuning(flags);
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
@@ -39,8 +39,9 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
     const by = states.find((o) => o.status === 'delivered' && o.delivery.contact.key === s.delivery.contact.key)!.delivery.channel;
     journal.append({ kind: 'skipped', id: s.delivery.id, reason: `already reached by ${by}` });
   }
+  // --retry-failed: after fixing what made them fail (a token, an address), try those again.
   const todo = states
-    .filter((s) => s.status === 'pending' || s.status === 'attempting')
+    .filter((s) => s.status === 'pending' || s.status === 'attempting' || (flags.retryFailed && s.status === 'failed'))
     .filter((s) => run.strategy === 'all' || !reached.has(s.delivery.contact.key));
   if (todo.length === 0) {
     out.line(`Run ${runId}: nothing left to send.`);
@@ -54,7 +55,12 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
       throw new UserError(`Resuming would send ${todo.length} messages; add --yes to confirm; nothing was sent.`);
     }
     const unknown = todo.filter(unknownOutcome).length;
-    out.line(`Resuming ${runId}: ${todo.length} message(s) left${unknown ? `, ${unknown} of them with an unknown outcome (re-sent; they may arrive twice)` : ''}.`);
+    const failed = todo.filter((s) => s.status === 'failed').length;
+    const details = [
+      ...(unknown ? [`${unknown} with an unknown outcome (re-sent; they may arrive twice)`] : []),
+      ...(failed ? [`${failed} that failed before`] : []),
+    ];
+    out.line(`Resuming ${runId}: ${todo.length} message(s) to send${details.length ? `, of which ${details.join(' and ')}` : ''}.`);
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
   // The state keeps no message bodies: take the deliveries left to send from their records.
