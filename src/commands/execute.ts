@@ -8,7 +8,6 @@ import type { Transport } from '../channels/types.js';
 import type { Config } from '../config.js';
 import { dispatch, type ChannelLimits, type DeliverySource, type Strategy } from '../core/dispatch.js';
 import type { Journal } from '../core/journal.js';
-import type { Delivery } from '../core/plan.js';
 import { buildReport, type RunReport } from '../core/report.js';
 import type { RetryPolicy } from '../core/retry.js';
 import type { ChannelName } from '../core/types.js';

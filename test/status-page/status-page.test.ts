@@ -67,7 +67,7 @@ describe('outage → update → resolved', () => {
   writeIncident(cwd, { update: { slack_url: 'https://example.slack.com/archives/C0CRISIS' } });
 
   it('during the incident: still down, latest ETA, start of this incident, alternatives linked', async () => {
-    const { state, html, status, files } = await build(cwd, 'fr');
+    const { state, html, files } = await build(cwd, 'fr');
     expect(state).toBe('degraded');
     expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['index.html', 'status.json', 'feed.xml']);
     expect(readdirSync(join(cwd, 'public')).sort()).toEqual(['feed.xml', 'index.html', 'status.json']); // no temp files left
