@@ -74,7 +74,8 @@ export function printReport(out: Output, report: RunReport): void {
     out.line(`  ${channel.padEnd(9)} ${parts.join(', ')}`);
   }
   const { targeted, reached, notReached } = report.people;
-  out.line(`People: ${targeted} targeted, ${reached} reached${notReached ? color.red(`, ${notReached} NOT reached`) : ''}.`);
+  const verb = report.dryRun ? 'would be reached' : 'reached';
+  out.line(`People: ${targeted} targeted, ${reached} ${verb}${notReached ? color.red(`, ${notReached} NOT ${verb}`) : ''}.`);
   if (report.notReached.length > 0) {
     out.line(color.red.bold('Not reached on any channel:'));
     for (const p of report.notReached) {
