@@ -57,10 +57,10 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
     const unknown = todo.filter(unknownOutcome).length;
     const failed = todo.filter((s) => s.status === 'failed').length;
     const details = [
-      ...(unknown ? [`${unknown} with an unknown outcome (re-sent; they may arrive twice)`] : []),
-      ...(failed ? [`${failed} that failed before`] : []),
+      ...(unknown ? [`, ${unknown} of them with an unknown outcome (re-sent; they may arrive twice)`] : []),
+      ...(failed ? [`, ${failed} of them failed before`] : []),
     ];
-    out.line(`Resuming ${runId}: ${todo.length} message(s) to send${details.length ? `, of which ${details.join(' and ')}` : ''}.`);
+    out.line(`Resuming ${runId}: ${todo.length} message(s) left${details.join('')}.`);
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
   // The state keeps no message bodies: take the deliveries left to send from their records.

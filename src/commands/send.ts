@@ -10,7 +10,8 @@ import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
-import { findScenario, loadInputs, planScenario, unconfigured, type PlanFlags, type Prepared } from './prepare.js';
+import { findScenario, loadInputs, planScenario, unconfigured, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
+import type { Scenario } from '../core/templates.js';
 
 export interface SendFlags extends PlanFlags, TuningFlags {
   dryRun?: boolean;
@@ -29,37 +30,13 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const inputs = loadInputs(flags, { live });
   const scenario = findScenario(inputs.templates, scenarioName);
 
-  // The plan is recorded as it is rendered, under a temporary name: kept if it is valid
-  // and confirmed, deleted otherwise. Sending then reads each message back from the file,
-  // so a plan of any size is never held in memory twice (or at all).
-  let journal: Journal | undefined;
-  const places = new Map<ChannelName, RecordPlace[]>();
-  const prepared = planScenario(inputs, scenario, {
-    live,
-    onStart: ({ runId, variables }) => {
-      journal = new Journal(`${journalPath(runId)}.partial`);
-      journal.append({
-        kind: 'run', runId, scenario: scenario.name, dryRun: !live,
-        contactsFile: inputs.source.path, templatesDir: inputs.templates.dir,
-        channels: inputs.channels.map((c) => c.name), strategy: strategy.kind,
-        ...(strategy.kind === 'first' && { priority: strategy.priority }),
-        variables,
-      });
-    },
-    onDelivery: (delivery) => {
-      const place = journal!.append({ kind: 'planned', ...delivery });
-      const list = places.get(delivery.channel);
-      if (list) list.push(place);
-      else places.set(delivery.channel, [place]);
-    },
-  });
+  const { prepared, journal, places } = recordPlan(inputs, scenario, live, strategy);
   try {
     await review(prepared, flags, live);
   } catch (error) {
-    journal?.discard();
+    journal.discard(); // nothing was sent: no run to remember
     throw error;
   }
-  journal = journal!;
   journal.rename(journalPath(prepared.runId));
   for (const c of prepared.plan.unreachable) {
     journal.append({
@@ -68,9 +45,8 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
     });
   }
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
-  const recorded = journal;
   const readDelivery = (place: RecordPlace): Delivery => {
-    const { kind: _kind, at: _at, ...delivery } = recorded.read(place) as Delivery & { kind: 'planned'; at: string };
+    const { kind: _kind, at: _at, ...delivery } = journal.read(place) as Delivery & { kind: 'planned'; at: string };
     return delivery;
   };
   const source: DeliverySource = strategy.kind === 'all'
@@ -82,6 +58,42 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   }, totals);
   if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared);
   return exitCode;
+}
+
+/**
+ * Plan and record in one pass: each delivery is written to the journal as it is rendered,
+ * under a temporary name (kept once the plan is valid and confirmed, deleted otherwise),
+ * and only its place in the file is remembered. Sending reads the messages back from
+ * there, so a plan of any size is never held in memory.
+ */
+function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy: ReturnType<typeof parseStrategy>) {
+  let journal: Journal | undefined;
+  const places = new Map<ChannelName, RecordPlace[]>();
+  try {
+    const prepared = planScenario(inputs, scenario, {
+      live,
+      onStart: ({ runId, variables }) => {
+        journal = new Journal(`${journalPath(runId)}.partial`);
+        journal.append({
+          kind: 'run', runId, scenario: scenario.name, dryRun: !live,
+          contactsFile: inputs.source.path, templatesDir: inputs.templates.dir,
+          channels: inputs.channels.map((c) => c.name), strategy: strategy.kind,
+          ...(strategy.kind === 'first' && { priority: strategy.priority }),
+          variables,
+        });
+      },
+      onDelivery: (delivery) => {
+        const place = journal!.append({ kind: 'planned', ...delivery });
+        const list = places.get(delivery.channel);
+        if (list) list.push(place);
+        else places.set(delivery.channel, [place]);
+      },
+    });
+    return { prepared, journal: journal!, places };
+  } catch (error) {
+    journal?.discard();
+    throw error;
+  }
 }
 
 /** Read records back one at a time, as the channel asks for them. */
