@@ -1,4 +1,5 @@
 /** `notify check` as the nightly drill: every seeded fault found at once, no network, masked in CI. */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baseEnv, NO_NETWORK, ROOT, runCli, tempDir } from './helpers/cli.js';
@@ -49,5 +50,18 @@ describe('notify check with seeded faults', () => {
     expect(result.stderr).not.toMatch(/[A-Za-z0-9._%+-]{2,}@example\.(com|org)/);
     expect(result.stderr).not.toMatch(/\+?\d(?:[ .]?\d){7,}/);
     expect(result.stderr).not.toMatch(/\x1b\[/); // no colour in CI
+  });
+
+  it('warns, without failing, about a landline that would get SMS', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'contacts.csv'), 'name,groups,phone,email,locale\nOffice,staff,01 99 00 12 34,office@example.com,fr\nAnne,staff,06 12 34 56 78,,fr\n');
+    const env = baseEnv({
+      TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000', TWILIO_AUTH_TOKEN: 'x', TWILIO_FROM: '+15005550006',
+      SMTP_URL: 'smtp://u:p@127.0.0.1:2525', MAIL_FROM: 'crisis@example.com',
+    });
+    const result = await runCli(['check', '--json', '--scenario', 'outage', '--channels', 'sms,email'], { cwd, env });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/contacts line 2: Office's phone \+33199001234 is a landline: the SMS will fail there/);
+    expect(JSON.parse(result.stdout).warnings).toHaveLength(1);
   });
 });

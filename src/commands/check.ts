@@ -28,6 +28,8 @@ export interface CheckResult {
   scenarios: { name: string; messages: number; recipients: number; notReachable: number; problems: number }[];
   credentials: Partial<Record<ChannelName, CredentialStatus>>;
   problems: Problem[];
+  /** Worth fixing but not blocking: merged duplicate rows, landlines that cannot get SMS. */
+  warnings: Problem[];
 }
 
 const VERIFY_TIMEOUT_MS = 15_000;
@@ -42,8 +44,9 @@ export async function check(flags: CheckFlags): Promise<number> {
   const result: CheckResult = {
     ok: false,
     contacts: { file: inputs.source.path, valid: inputs.contacts.contacts.length, invalid: inputs.contacts.invalid.length },
-    scenarios: [], credentials: {}, problems,
+    scenarios: [], credentials: {}, problems, warnings: [...inputs.contacts.notices],
   };
+  const warned = new Set(result.warnings.map((w) => w.message));
   const channelsInUse = new Set<ChannelName>();
   for (const scenario of scenarios) {
     const prepared = planScenario({ ...inputs, skipInvalid: true }, scenario, { live: false });
@@ -62,10 +65,14 @@ export async function check(flags: CheckFlags): Promise<number> {
       name: scenario.name, messages: prepared.plan.messages, recipients: prepared.plan.recipients.length,
       notReachable: prepared.plan.unreachable.length, problems: own.length,
     });
-    if (scenario === scenarios[0]) {
-      printNotices(out, prepared.notices.filter((n) => n.where === 'contacts' || inputs.contacts.notices.includes(n)));
+    if (scenario === scenarios[0]) printNotices(out, prepared.notices.filter((n) => n.where === 'contacts'));
+    // Warnings (merged rows, landlines for SMS) are about the list: say each once.
+    for (const w of prepared.plan.warnings.filter((w) => !warned.has(w.message))) {
+      warned.add(w.message);
+      result.warnings.push(w);
     }
   }
+  printNotices(out, result.warnings);
   for (const channel of channelsInUse) {
     const missing = CHANNELS[channel].missingConfig(inputs.config);
     if (missing.length === 0) continue;

@@ -140,6 +140,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     ...(source.isExample ? [{ where: 'contacts', message: 'no contacts.csv here: using the shipped example list (contacts.example.csv).' }] : []),
     ...(inputs.skipInvalid ? contacts.invalid.map((p) => ({ ...p, message: `skipped: ${p.message}` })) : []),
     ...contacts.notices,
+    ...plan.warnings,
     ...fromExamples.map((v) => ({ where: `${scenario.name}/scenario.yaml`, message: `"${v}" takes its example value "${values[v]}".` })),
     ...Object.keys(given)
       .filter((v) => !(v in scenario.variables) && !(v in templates.variables))

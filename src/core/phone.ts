@@ -12,6 +12,11 @@ const FICTIONAL = [
   /^\+1\d{3}55501\d{2}$/.source,
 ].map((s) => new RegExp(s));
 
+/** True when the number is certainly a landline: an SMS to it will fail (Twilio 21614). */
+export function isLandline(e164: string): boolean {
+  return parsePhoneNumberFromString(e164)?.getType() === 'FIXED_LINE';
+}
+
 /**
  * Normalise a phone number written any common way (`06 12 34 56 78`, `+33 (0)6…`,
  * `0033 6…`) to E.164. Returns undefined when it is not a valid number.

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Channel, CheckLimits } from '../channels/types.js';
 import { contextFactory, type ContextFor } from './context.js';
+import { isLandline } from './phone.js';
 import type { BodyKind } from './escape.js';
 import { render } from './render.js';
 import { smsLength, type SmsLength } from './sms-encoding.js';
@@ -64,6 +65,8 @@ export interface Plan {
   recipients: Contact[];
   /** People targeted who have no address on any selected channel: they would be missed. */
   unreachable: Contact[];
+  /** Worth fixing, but no reason to hold the messages back (an SMS to a landline…). */
+  warnings: Problem[];
 }
 
 export const BODY_KIND: Record<ChannelName, BodyKind> = { sms: 'plain', email: 'plain', slack: 'slack', telegram: 'telegram' };
@@ -81,7 +84,7 @@ export function deliveryId(runId: string, contactKey: string, channel: string): 
 export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => void = () => {}): Plan {
   const problems = new ProblemList();
   const recipients = selectRecipients(input, problems);
-  const plan: Plan = { channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [] };
+  const plan: Plan = { channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [], warnings: [] };
   const seenTemplates = new Set<string>();
   const emit = (delivery: Delivery | undefined, broadcast = false) => {
     if (!delivery) return;
@@ -101,6 +104,13 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
       const to = channel.address(contact);
       if (!to) continue;
       reachable = true;
+      if (channel.name === 'sms' && isLandline(to)) {
+        plan.warnings.push({
+          where: `contacts line ${contact.line}`,
+          message: `${contact.name}'s phone ${to} is a landline: the SMS will fail there; add a mobile number, the other channels still go out.`,
+          group: 'contacts',
+        });
+      }
       emit(renderDelivery(input, channel, contact, to, context, problems));
     }
     if (!reachable) plan.unreachable.push(contact);
