@@ -12,6 +12,7 @@ import { Journal, journalPath, readJournal, replay, type DeliveryState, type Jou
 import type { Delivery } from '../core/plan.js';
 import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
+import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 
@@ -51,9 +52,6 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
     if (missing.length > 0) {
       throw new UserError(`Cannot resume: ${missing.map((x) => `${x.c} needs ${x.m.join(', ')}`).join('; ')}; nothing was sent.`);
     }
-    if (!run.dryRun && !flags.yes && !(process.stdin.isTTY && !config.ci)) {
-      throw new UserError(`Resuming would send ${todo.length} messages; add --yes to confirm; nothing was sent.`);
-    }
     const unknown = todo.filter(unknownOutcome).length;
     const failed = todo.filter((s) => s.status === 'failed').length;
     const details = [
@@ -61,6 +59,7 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
       ...(failed ? [`, ${failed} of them failed before`] : []),
     ];
     out.line(`Resuming ${runId}: ${todo.length} message(s) left${details.join('')}.`);
+    if (!run.dryRun) await confirmSend(out, { yes: flags.yes, ci: config.ci, messages: todo.length });
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
   // The state keeps no message bodies: take the deliveries left to send from their records.

@@ -1,5 +1,4 @@
 /** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
-import { createInterface } from 'node:readline/promises';
 import type { DeliverySource } from '../core/dispatch.js';
 import { Journal, journalPath, type RecordPlace } from '../core/journal.js';
 import type { Delivery } from '../core/plan.js';
@@ -8,6 +7,7 @@ import { CHANNEL_NAMES } from '../core/types.js';
 import { UserError } from '../errors.js';
 import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
+import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 import { findScenario, loadInputs, planScenario, unconfigured, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
@@ -119,7 +119,9 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
       `Cannot send: ${missing.map((m) => `${m.channel} needs ${m.missing.join(', ')}`).join('; ')}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
     );
   }
-  await confirm(out, prepared, flags);
+  await confirmSend(out, {
+    yes: flags.yes, ci: prepared.config.ci, messages: plan.messages, people: plan.recipients.length, alternative: ' (or --dry-run to try)',
+  });
 }
 
 /** Regenerate the status page from the journal right after the send, so the page and the messages never disagree. */
@@ -144,23 +146,3 @@ function parseStrategy(flags: SendFlags) {
   return { kind, priority } as const;
 }
 
-/** Mass sends are deliberate: ask on a terminal; elsewhere (and in CI) require --yes. */
-async function confirm(out: Output, prepared: Prepared, flags: SendFlags): Promise<void> {
-  if (flags.yes) return;
-  const count = prepared.plan.messages;
-  const interactive = process.stdin.isTTY && process.stderr.isTTY && !prepared.config.ci;
-  if (!interactive) {
-    throw new UserError(`This would send ${count} messages; without a terminal to confirm, add --yes to send them (or --dry-run to try); nothing was sent.`);
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  // Ctrl-C at the question is a "no", so the recorded plan is cleaned up like any refusal.
-  const interrupted = new AbortController();
-  rl.once('SIGINT', () => interrupted.abort());
-  try {
-    const question = out.color.bold(`Send ${count} messages to ${prepared.plan.recipients.length} people now? [y/N] `);
-    const answer = await rl.question(question, { signal: interrupted.signal }).catch(() => '');
-    if (!/^(y|yes|o|oui)$/i.test(answer.trim())) throw new UserError('Not confirmed; nothing was sent.');
-  } finally {
-    rl.close();
-  }
-}

@@ -127,3 +127,16 @@ describe('notify resume: --strategy first', () => {
     expect(report.people).toEqual({ targeted: 2, reached: 2, notReached: 0 });
   });
 });
+
+describe('notify resume: a deliberate send', () => {
+  it('without a terminal and without --yes, sends nothing and says so', async () => {
+    const runId = '2025-01-01-0900-drill-cc03';
+    const ds = [delivery(runId, 1, 'sms'), delivery(runId, 2, 'sms')];
+    const cwd = crafted(runId, 'all', ds, [attempting(ds[0]!), delivered(ds[0]!)]);
+    const result = await runCli(['resume', runId], { cwd, env: baseEnv(fakes.env) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Resuming .*: 1 message\(s\) left/);
+    expect(result.stderr).toMatch(/This would send 1 message; without a terminal to confirm, add --yes to send them; nothing was sent\./);
+    expect(fakes.sms.messages).toHaveLength(0);
+  });
+});
