@@ -111,7 +111,9 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
     throw new UserError(`The plan for "${scenario.name}" has ${prepared.problems.length} problem(s); nothing was sent.`, prepared.problems);
   }
   printPlanSummary(out, plan);
-  if (!live) return printPreviews(out, plan);
+  // What people will read, before anyone reads it: the lead checks the ETA and the wording here.
+  printPreviews(out, plan);
+  if (!live) return;
   const missing = unconfigured(prepared);
   if (missing.length > 0) {
     const others = [...plan.channels.keys()].filter((c) => !missing.some((m) => m.channel === c));
