@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.js';
-import { toE164 } from './phone.js';
+import { parsePhone } from './phone.js';
 import type { Contact, Problem } from './types.js';
 
 export const CONTACT_COLUMNS = ['name', 'role', 'groups', 'phone', 'email', 'slack', 'telegram', 'locale'] as const;
@@ -127,7 +127,8 @@ function toContact(record: Record<string, string>, line: number, options: Contac
   if (!name) return 'the name is empty; every contact needs a name.';
 
   const rawPhone = cell('phone');
-  const phone = rawPhone ? toE164(rawPhone, options.defaultRegion) : undefined;
+  const parsedPhone = rawPhone ? parsePhone(rawPhone, options.defaultRegion) : undefined;
+  const phone = parsedPhone?.e164;
   if (rawPhone && !phone) {
     return `phone "${rawPhone}" is not a valid number for region ${options.defaultRegion}; write it in international form like +33 6 12 34 56 78.`;
   }
@@ -150,7 +151,7 @@ function toContact(record: Record<string, string>, line: number, options: Contac
   const key = phone ?? email ?? `name:${name.toLowerCase()}`;
   return {
     line, name, role: cell('role'), groups, locale, extra, key,
-    ...(phone && { phone }), ...(email && { email }), ...(slack && { slack }), ...(telegram && { telegram }),
+    ...(phone && { phone }), ...(parsedPhone?.landline && { landline: true }), ...(email && { email }), ...(slack && { slack }), ...(telegram && { telegram }),
   };
 }
 
@@ -160,7 +161,7 @@ export function splitGroups(cell: string): string[] {
 
 /** Fill what the first row lacks from the duplicate; groups are the union. */
 function mergeInto(kept: Contact, twin: Contact): void {
-  kept.phone ??= twin.phone;
+  if (!kept.phone && twin.phone) Object.assign(kept, { phone: twin.phone, ...(twin.landline && { landline: true }) });
   kept.email ??= twin.email;
   kept.slack ??= twin.slack;
   kept.telegram ??= twin.telegram;

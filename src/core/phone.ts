@@ -12,21 +12,21 @@ const FICTIONAL = [
   /^\+1\d{3}55501\d{2}$/.source,
 ].map((s) => new RegExp(s));
 
-/** True when the number is certainly a landline: an SMS to it will fail (Twilio 21614). */
-export function isLandline(e164: string): boolean {
-  return parsePhoneNumberFromString(e164)?.getType() === 'FIXED_LINE';
-}
-
 /**
  * Normalise a phone number written any common way (`06 12 34 56 78`, `+33 (0)6…`,
  * `0033 6…`) to E.164. Returns undefined when it is not a valid number.
  */
 export function toE164(raw: string, defaultRegion: string): string | undefined {
+  return parsePhone(raw, defaultRegion)?.e164;
+}
+
+/** E.164 form, and whether it is certainly a landline (an SMS to it fails: Twilio 21614). */
+export function parsePhone(raw: string, defaultRegion: string): { e164: string; landline: boolean } | undefined {
   // "+33 (0)6 12…": the "(0)" is the national trunk prefix some people write after the
   // country code; it must go, or the number gets one digit too many.
   const cleaned = raw.replace(/\(0\)/g, '').replace(/^\s*00/, '+').trim();
   const parsed = parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
   if (!parsed) return undefined;
-  if (parsed.isValid()) return parsed.number;
-  return parsed.isPossible() && FICTIONAL.some((r) => r.test(parsed.number)) ? parsed.number : undefined;
+  const valid = parsed.isValid() || (parsed.isPossible() && FICTIONAL.some((r) => r.test(parsed.number)));
+  return valid ? { e164: parsed.number, landline: parsed.getType() === 'FIXED_LINE' } : undefined;
 }

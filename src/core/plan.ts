@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel, CheckLimits } from '../channels/types.js';
 import { contextFactory, type ContextFor } from './context.js';
-import { isLandline } from './phone.js';
 import type { BodyKind } from './escape.js';
 import { render } from './render.js';
 import { smsLength, type SmsLength } from './sms-encoding.js';
@@ -104,7 +103,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
       const to = channel.address(contact);
       if (!to) continue;
       reachable = true;
-      if (channel.name === 'sms' && isLandline(to)) {
+      if (channel.name === 'sms' && contact.landline) {
         plan.warnings.push({
           where: `contacts line ${contact.line}`,
           message: `${contact.name}'s phone ${to} is a landline: the SMS will fail there; add a mobile number, the other channels still go out.`,

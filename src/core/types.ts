@@ -11,6 +11,8 @@ export interface Contact {
   groups: string[];
   /** E.164, e.g. +33612345678. */
   phone?: string;
+  /** The phone is certainly a landline: SMS to it will fail. */
+  landline?: boolean;
   email?: string;
   /** Member id (U…), channel id (C…) or #channel-name. */
   slack?: string;
