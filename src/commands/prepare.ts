@@ -35,9 +35,6 @@ export interface Prepared {
   scenario: Scenario;
   channels: Channel[];
   variables: Record<string, string>;
-  /** Declared variables without a value (a live send refuses these). */
-  missingVariables: string[];
-  fromExamples: string[];
   plan: Plan;
   /** Every problem that blocks sending: invalid contacts (unless skipped), templates, limits, filters. */
   problems: Problem[];
@@ -148,7 +145,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
   ];
   return {
     config, runId, source, contacts, templates, scenario, channels, variables: values,
-    missingVariables: missing, fromExamples, plan, problems, notices,
+    plan, problems, notices,
   };
 }
 

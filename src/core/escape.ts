@@ -21,10 +21,6 @@ const escapers: Record<BodyKind, (value: string) => string> = {
   telegram: (v) => v.replace(/[&<>"]/g, (c) => HTML[c]!),
 };
 
-export function escapeFor(kind: BodyKind, value: string): string {
-  return escapers[kind](value);
-}
-
 /** Escape every string inside a template context (objects and arrays included). */
 export function escapeDeep<T>(kind: BodyKind, value: T): T {
   if (kind === 'plain') return value;
