@@ -97,6 +97,14 @@ describe('bad input: one clear sentence, exit 2, no stack trace, nothing sent', 
     expect(result.stderr).toMatch(/nothing was sent/);
   });
 
+  it('a journal that cannot be written stops the run before anything is sent', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, '.notify'), 'not a folder');
+    const result = await runCli(['outage', '--dry-run'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Cannot write the run journal .*\.notify\/runs\/.*\((ENOTDIR|EEXIST)\); run notify from a folder you can write to/);
+  });
+
   it('--skip-invalid plans without the bad row and still lists it', async () => {
     const cwd = badContacts();
     const result = await runCli(['outage', '--dry-run', '--skip-invalid'], { cwd });

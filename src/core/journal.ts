@@ -64,9 +64,16 @@ export class Journal {
   readonly state: Replayed;
   constructor(public path: string, previous: Replayed = replay([])) {
     this.state = previous;
-    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+      this.fd = openSync(path, 'a+', 0o600);
+    } catch (error) {
+      // Without its ledger a run must not start: nothing could be resumed or reported.
+      throw new UserError(
+        `Cannot write the run journal ${path} (${(error as NodeJS.ErrnoException).code}); run notify from a folder you can write to; nothing was sent.`,
+      );
+    }
     const tornLastLine = endsMidLine(path);
-    this.fd = openSync(path, 'a+', 0o600);
     this.size = statSync(path).size;
     // A crash can cut the last line short; readJournal skips it, but a record appended
     // right behind it would be glued to it and skipped too. Start on a fresh line.
