@@ -50,6 +50,7 @@ describe('notify check with seeded faults', () => {
     expect(result.stderr).not.toMatch(/[A-Za-z0-9._%+-]{2,}@example\.(com|org)/);
     expect(result.stderr).not.toMatch(/\+?\d(?:[ .]?\d){7,}/);
     expect(result.stderr).not.toMatch(/\x1b\[/); // no colour in CI
+    expect(result.stderr.trim().split('\n').at(-1)).toBe('notify outage (dry run): OK — 30/30 messages checked, 0 failed, 0 pending; 11/11 people would be reached');
   });
 
   it('warns, without failing, about a landline that would get SMS', async () => {

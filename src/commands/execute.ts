@@ -93,6 +93,7 @@ export async function execute(
     ? report.notReached.length > journal.state.unreachable.length
     : report.failures.length > 0;
   const exitCode = interrupted ? EXIT.interrupted : failed || !report.complete ? EXIT.failed : EXIT.ok;
+  if (options.config.ci) out.line(oneLineSummary(report, exitCode));
   return { exitCode, report };
 }
 
@@ -100,4 +101,13 @@ function countByChannel(source: DeliverySource): Map<ChannelName, number> {
   const totals = new Map<ChannelName, number>();
   if (Array.isArray(source)) for (const d of source) totals.set(d.channel, (totals.get(d.channel) ?? 0) + 1);
   return totals;
+}
+
+/** The last line of a CI job log: what happened, in one line. */
+function oneLineSummary(report: RunReport, exitCode: number): string {
+  const counts = Object.values(report.channels);
+  const sum = (key: 'planned' | 'delivered' | 'failed' | 'pending') => counts.reduce((n, c) => n + c[key], 0);
+  const outcome = exitCode === EXIT.ok ? 'OK' : exitCode === EXIT.interrupted ? 'INTERRUPTED' : 'FAILED';
+  const done = report.dryRun ? 'checked' : 'delivered';
+  return `notify ${report.scenario}${report.dryRun ? ' (dry run)' : ''}: ${outcome} — ${sum('delivered')}/${sum('planned')} messages ${done}, ${sum('failed')} failed, ${sum('pending')} pending; ${report.people.reached}/${report.people.targeted} people ${report.dryRun ? 'would be reached' : 'reached'}`;
 }
