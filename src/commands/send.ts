@@ -83,7 +83,7 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
         });
       },
       onDelivery: (delivery) => {
-        const place = journal!.append({ kind: 'planned', ...delivery });
+        const place = journal!.append({ kind: 'planned', ...delivery }, { buffered: true });
         const list = places.get(delivery.channel);
         if (list) list.push(place);
         else places.set(delivery.channel, [place]);

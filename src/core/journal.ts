@@ -45,6 +45,8 @@ type WithoutTime<T> = T extends unknown ? Omit<T, 'at'> : never;
 export type NewEntry = WithoutTime<JournalEntry>;
 
 export const RUNS_DIR = join('.notify', 'runs');
+/** Buffered records are written in chunks of about this size. */
+const FLUSH_BYTES = 64 * 1024;
 
 export function journalPath(runId: string, cwd = process.cwd()): string {
   return join(cwd, RUNS_DIR, `${runId}.jsonl`);
@@ -58,8 +60,11 @@ export interface RecordPlace {
 
 export class Journal {
   private fd: number | undefined;
-  /** Bytes in the file: where the next record will start. */
+  /** Bytes in the file (and in `pending`): where the next record will start. */
   private size: number;
+  /** Records accepted with `buffered` and not written yet. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
   /** What the records written so far say, kept up to date as they are appended. */
   readonly state: Replayed;
   constructor(public path: string, previous: Replayed = replay([])) {
@@ -80,18 +85,40 @@ export class Journal {
     if (tornLastLine) this.size += writeSync(this.fd, '\n');
   }
 
-  append(entry: NewEntry): RecordPlace {
+  /**
+   * Write one record. `buffered` lets records gather into larger writes — only for the
+   * plan, which counts for nothing until the file is renamed after confirmation; every
+   * other record is on disk before append returns, and flushes the buffer first.
+   */
+  append(entry: NewEntry, { buffered = false } = {}): RecordPlace {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
     const record = { at: new Date().toISOString(), ...entry } as JournalEntry;
-    const place = { offset: this.size, length: writeSync(this.fd, JSON.stringify(record) + '\n') };
+    const line = JSON.stringify(record) + '\n';
+    const place = { offset: this.size, length: Buffer.byteLength(line) };
     this.size += place.length;
+    if (buffered) {
+      this.pending.push(line);
+      this.pendingBytes += place.length;
+      if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    } else {
+      this.flush();
+      writeSync(this.fd, line);
+    }
     apply(this.state, record);
     return place;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0 || this.fd === undefined) return;
+    writeSync(this.fd, this.pending.join(''));
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** Read back a record this journal wrote. */
   read(place: RecordPlace): JournalEntry {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    this.flush();
     const buffer = Buffer.alloc(place.length);
     readSync(this.fd, buffer, 0, place.length, place.offset);
     return JSON.parse(buffer.toString('utf8')) as JournalEntry;
@@ -99,6 +126,7 @@ export class Journal {
 
   /** Move the file (a plan is recorded under a temporary name until it is confirmed). */
   rename(path: string): void {
+    this.flush();
     renameSync(this.path, path);
     this.path = path;
   }
@@ -112,6 +140,7 @@ export class Journal {
 
   close(): void {
     if (this.fd === undefined) return;
+    this.flush();
     fsyncSync(this.fd); // the process may end right after: make the ledger survive a power cut too
     closeSync(this.fd);
     this.fd = undefined;

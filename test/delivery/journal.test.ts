@@ -85,6 +85,20 @@ describe('the journal file', () => {
     expect(journal.state.states.get(a.id)!.delivery).toEqual({ id: a.id, channel: 'email', contact: a.contact, to: a.message.to });
   });
 
+  it('buffered plan records keep their order and places, and are on disk before any other record', () => {
+    const dir = tempDir('notify-journal-');
+    const journal = new Journal(join(dir, 'runs', 'r1.jsonl.partial'));
+    journal.append(run);
+    const ds = ['ana', 'bob', 'cyd'].map((p) => delivery(p, 'sms'));
+    const places = ds.map((d) => journal.append({ kind: 'planned', ...d }, { buffered: true }));
+    journal.append(attempting(ds[0]!.id)); // an ordinary record flushes the plan first
+    expect(journal.read(places[2]!)).toMatchObject({ kind: 'planned', id: ds[2]!.id });
+    journal.rename(join(dir, 'runs', 'r1.jsonl'));
+    journal.close();
+    const kinds = readFileSync(join(dir, 'runs', 'r1.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).kind);
+    expect(kinds).toEqual(['run', 'planned', 'planned', 'planned', 'attempting']);
+  });
+
   it('reads a record back from where it was written', () => {
     const journal = new Journal(join(tempDir('notify-journal-'), 'runs', 'r1.jsonl'));
     journal.append(run);
