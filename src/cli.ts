@@ -73,6 +73,10 @@ tuningOptions(program
   .option('--json', 'print the result as JSON on stdout')
   .option('--skip-unknown', 'do not re-send messages whose outcome is unknown (may be missed instead of duplicated)')
   .option('--retry-failed', 'also send again the messages that failed (after fixing a token, a sender or an address)')
+  .addHelpText('after', `
+Examples:
+  $ notify resume 2026-11-25-0214-outage-ab12            finish a run stopped by Ctrl-C or a crash
+  $ notify resume 2026-11-25-0214-outage-ab12 --retry-failed --yes   after fixing SLACK_BOT_TOKEN`)
   .action(async (runId: string, flags) => {
     const { resume } = await import('./commands/resume.js');
     process.exitCode = await resume(runId, flags);
@@ -83,6 +87,10 @@ program
   .description('who was reached, on which channel, and who was not, for a run')
   .argument('[run-id]', 'the run to report on (default: the latest)')
   .option('--json', 'print the report as JSON on stdout')
+  .addHelpText('after', `
+Examples:
+  $ notify report                                  the latest run: who was reached, who was NOT, and why
+  $ notify report 2026-11-25-0214-outage-ab12 --json > report.json`)
   .action(async (runId: string | undefined, flags) => {
     const { report } = await import('./commands/report.js');
     process.exitCode = await report(runId, flags);
@@ -152,6 +160,10 @@ contacts
   .argument('[file]', 'the contact list (default: $NOTIFY_CONTACTS, else ./contacts.csv)')
   .option('--mask', 'mask phone numbers and emails (always on when CI is set)')
   .option('--json', 'print the result as JSON on stdout')
+  .addHelpText('after', `
+Examples:
+  $ notify contacts check                          ./contacts.csv: coverage per group and channel
+  $ CI=true notify contacts check contacts.csv     phone numbers and emails masked`)
   .action(async (file: string | undefined, flags) => {
     const { contactsCheck } = await import('./commands/contacts-check.js');
     process.exitCode = await contactsCheck(file, flags);
@@ -163,6 +175,10 @@ program
   .option('--out <dir>', 'output folder', 'status-page')
   .option('--locale <code>', 'page language: fr or en')
   .option('--templates <dir>', 'template directory (uses its status-page/ templates when present)')
+  .addHelpText('after', `
+Examples:
+  $ notify status-page --out public                index.html, status.json and feed.xml from the journal
+  $ notify resolved --status-page public --yes    send, then refresh the page from the journal`)
   .action(async (flags) => {
     const { statusPage } = await import('./commands/status-page.js');
     process.exitCode = await statusPage(flags);
