@@ -4,7 +4,7 @@
  * credentials (and with --live, a credential preflight with each provider) — and
  * reports every problem at once. Exit 0 when the plan is sound, 2 otherwise.
  */
-import { CHANNELS } from '../channels/index.js';
+import { CHANNELS, unconfigured } from '../channels/index.js';
 import type { Config } from '../config.js';
 import { renderEveryTemplate } from '../core/coverage.js';
 import type { ChannelName, Problem } from '../core/types.js';
@@ -48,10 +48,10 @@ export async function check(flags: CheckFlags): Promise<number> {
   };
   const warned = new Set(result.warnings.map((w) => w.message));
   const channelsInUse = new Set<ChannelName>();
+  const extraColumns = [...new Set(inputs.contacts.contacts.flatMap((c) => Object.keys(c.extra)))];
   for (const scenario of scenarios) {
     const prepared = planScenario({ ...inputs, skipInvalid: true }, scenario, { live: false });
     const own = prepared.problems.map((p) => ({ ...p, where: p.where.includes(scenario.name) ? p.where : `${scenario.name}: ${p.where}` }));
-    const extraColumns = [...new Set(inputs.contacts.contacts.flatMap((c) => Object.keys(c.extra)))];
     const coverage = renderEveryTemplate({
       templates: inputs.templates, scenario, channels: inputs.channels, variables: prepared.variables, extraColumns,
       limits: { maxSmsSegments: inputs.maxSmsSegments }, now: new Date(), defaultLocale: inputs.config.defaultLocale,
@@ -73,9 +73,7 @@ export async function check(flags: CheckFlags): Promise<number> {
     }
   }
   printNotices(out, result.warnings);
-  for (const channel of channelsInUse) {
-    const missing = CHANNELS[channel].missingConfig(inputs.config);
-    if (missing.length === 0) continue;
+  for (const { channel, missing } of unconfigured(channelsInUse, inputs.config)) {
     result.credentials[channel] = 'not configured';
     if (!inputs.source.isExample) {
       problems.push({ where: missing.join(', '), message: `${channel} is used by the plan but not configured; set ${missing.join(' and ')} (or .env).`, group: 'credentials' });

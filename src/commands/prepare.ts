@@ -3,7 +3,7 @@
  * config, contacts, templates, variables, channels → a complete, checked plan.
  */
 import { randomBytes } from 'node:crypto';
-import { CHANNELS, parseChannels } from '../channels/index.js';
+import { parseChannels } from '../channels/index.js';
 import type { Channel } from '../channels/types.js';
 import { loadConfig, type Config } from '../config.js';
 import { readContacts, type ContactList } from '../core/contacts.js';
@@ -147,13 +147,6 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     config, runId, source, contacts, templates, scenario, channels, variables: values,
     plan, problems, notices,
   };
-}
-
-/** Channels the plan uses whose credentials are missing, with the variables to set. */
-export function unconfigured(prepared: Prepared): { channel: ChannelName; missing: string[] }[] {
-  return [...prepared.plan.channels.keys()]
-    .map((name) => ({ channel: name, missing: CHANNELS[name].missingConfig(prepared.config) }))
-    .filter((c) => c.missing.length > 0);
 }
 
 function parseSegments(flag: string | undefined): number {

@@ -5,11 +5,10 @@
  * Twilio idempotency token and email Message-ID) and flagged "may be duplicated" — unless
  * --skip-unknown.
  */
-import { CHANNELS } from '../channels/index.js';
+import { describeMissing, unconfigured } from '../channels/index.js';
 import { loadConfig } from '../config.js';
 import type { Strategy } from '../core/dispatch.js';
-import { Journal, journalPath, readJournal, replay, type DeliveryState, type JournalEntry } from '../core/journal.js';
-import type { Delivery } from '../core/plan.js';
+import { Journal, journalPath, plannedDelivery, readJournal, replay, type DeliveryState } from '../core/journal.js';
 import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { confirmSend } from './confirm.js';
@@ -47,11 +46,8 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
   if (todo.length === 0) {
     out.line(`Run ${runId}: nothing left to send.`);
   } else {
-    const channels = [...new Set(todo.map((s) => s.delivery.channel))];
-    const missing = run.dryRun ? [] : channels.map((c) => ({ c, m: CHANNELS[c].missingConfig(config) })).filter((x) => x.m.length);
-    if (missing.length > 0) {
-      throw new UserError(`Cannot resume: ${missing.map((x) => `${x.c} needs ${x.m.join(', ')}`).join('; ')}; nothing was sent.`);
-    }
+    const missing = run.dryRun ? [] : unconfigured(new Set(todo.map((s) => s.delivery.channel)), config);
+    if (missing.length > 0) throw new UserError(`Cannot resume: ${describeMissing(missing)}; nothing was sent.`);
     const unknown = todo.filter(unknownOutcome).length;
     const failed = todo.filter((s) => s.status === 'failed').length;
     const details = [
@@ -64,15 +60,10 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
   // The state keeps no message bodies: take the deliveries left to send from their records.
   const left = new Set(todo.map((s) => s.delivery.id));
-  const deliveries = entries.flatMap((e) => (e.kind === 'planned' && left.has(e.id) ? [withoutRecordFields(e)] : []));
+  const deliveries = entries.flatMap((e) => (e.kind === 'planned' && left.has(e.id) ? [plannedDelivery(e)] : []));
   const { exitCode } = await execute(deliveries, {
     config, journal, runId, dryRun: run.dryRun, strategy, out, json: flags.json ?? false, ...tuning,
     previousAttempts: new Map(todo.map((s) => [s.delivery.id, s.attempts])),
   });
   return exitCode;
-}
-
-function withoutRecordFields(entry: Extract<JournalEntry, { kind: 'planned' }>): Delivery {
-  const { kind: _kind, at: _at, ...delivery } = entry;
-  return delivery;
 }

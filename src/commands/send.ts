@@ -1,7 +1,6 @@
 /** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
 import type { DeliverySource } from '../core/dispatch.js';
-import { Journal, journalPath, type RecordPlace } from '../core/journal.js';
-import type { Delivery } from '../core/plan.js';
+import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPlace } from '../core/journal.js';
 import type { ChannelName } from '../core/types.js';
 import { CHANNEL_NAMES } from '../core/types.js';
 import { UserError } from '../errors.js';
@@ -10,7 +9,8 @@ import { createOutput, type Output } from '../output.js';
 import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
-import { findScenario, loadInputs, planScenario, unconfigured, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
+import { describeMissing, unconfigured } from '../channels/index.js';
+import { findScenario, loadInputs, planScenario, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
 import type { Scenario } from '../core/templates.js';
 
 export interface SendFlags extends PlanFlags, TuningFlags {
@@ -45,10 +45,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
     });
   }
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
-  const readDelivery = (place: RecordPlace): Delivery => {
-    const { kind: _kind, at: _at, ...delivery } = journal.read(place) as Delivery & { kind: 'planned'; at: string };
-    return delivery;
-  };
+  const readDelivery = (place: RecordPlace) => plannedDelivery(journal.read(place) as Extract<JournalEntry, { kind: 'planned' }>);
   const source: DeliverySource = strategy.kind === 'all'
     ? new Map([...places].map(([channel, list]) => [channel, lazily(list, readDelivery)]))
     : [...places.values()].flat().map(readDelivery); // --strategy first needs each person's channels together
@@ -114,11 +111,11 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
   // What people will read, before anyone reads it: the lead checks the ETA and the wording here.
   printPreviews(out, plan);
   if (!live) return;
-  const missing = unconfigured(prepared);
+  const missing = unconfigured(plan.channels.keys(), prepared.config);
   if (missing.length > 0) {
     const others = [...plan.channels.keys()].filter((c) => !missing.some((m) => m.channel === c));
     throw new UserError(
-      `Cannot send: ${missing.map((m) => `${m.channel} needs ${m.missing.join(', ')}`).join('; ')}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
+      `Cannot send: ${describeMissing(missing)}. Set them (or put them in .env)${others.length ? `, or send on the configured channels only with --channels ${others.join(',')}` : ''}; nothing was sent.`,
     );
   }
   await confirmSend(out, {

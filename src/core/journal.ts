@@ -161,6 +161,12 @@ function endsMidLine(path: string): boolean {
   }
 }
 
+/** The delivery a "planned" record holds (the record minus its own fields). */
+export function plannedDelivery(record: Extract<JournalEntry, { kind: 'planned' }>): Delivery {
+  const { kind: _kind, at: _at, ...delivery } = record;
+  return delivery;
+}
+
 /** Read a run's records; a last line cut short by a crash is ignored, not fatal. */
 export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] {
   const path = journalPath(runId, cwd);
