@@ -57,10 +57,23 @@ export function readContacts(path: string, options: ContactOptions): ContactList
 
 /** Picks `;` or `,` (or tab) from the header line, as French Excel exports use `;`. */
 export function detectDelimiter(text: string): string {
-  const header = text.slice(0, text.search(/\r?\n|$/));
-  const counts = [';', ',', '\t'].map((d) => [d, header.split(d).length - 1] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+  return sniffDelimiter(text.slice(0, text.search(/\r?\n|$/)));
+}
+
+/** `,` `;` or tab: the one found most often in the header line, outside quotes. */
+export function sniffDelimiter(headerLine: string): string {
+  const counts = new Map([['\t', 0], [';', 0], [',', 0]]);
+  let quoted = false;
+  for (const char of headerLine) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && counts.has(char)) counts.set(char, counts.get(char)! + 1);
+  }
+  let best = ',';
+  let most = 0;
+  for (const [delimiter, count] of counts) {
+    if (count > most) [best, most] = [delimiter, count]; // ties keep tab, then `;`, then `,`
+  }
+  return best;
 }
 
 export function parseContacts(text: string, fileName: string, options: ContactOptions): ContactList {

@@ -12,7 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { UserError } from '../errors.js';
-import { CONTACT_COLUMNS, EMAIL as EMAIL_ADDRESS, SLACK as SLACK_ID, splitGroups, TELEGRAM as TELEGRAM_ID } from './contacts.js';
+import { CONTACT_COLUMNS, EMAIL as EMAIL_ADDRESS, SLACK as SLACK_ID, sniffDelimiter, splitGroups, TELEGRAM as TELEGRAM_ID } from './contacts.js';
+
+export { sniffDelimiter };
 import { toE164 } from './phone.js';
 
 export type Field = (typeof CONTACT_COLUMNS)[number];
@@ -88,22 +90,6 @@ async function* decode(bytes: AsyncIterable<Uint8Array>, encoding: Encoding): As
   }
   const tail = (carry + decoder.decode()).replace(/\r\n?/g, '\n');
   if (tail) yield tail;
-}
-
-/** `,` `;` or tab: the one found most often in the header line, outside quotes. */
-export function sniffDelimiter(headerLine: string): string {
-  const counts = new Map([['\t', 0], [';', 0], [',', 0]]);
-  let quoted = false;
-  for (const char of headerLine) {
-    if (char === '"') quoted = !quoted;
-    else if (!quoted && counts.has(char)) counts.set(char, counts.get(char)! + 1);
-  }
-  let best = ',';
-  let most = 0;
-  for (const [delimiter, count] of counts) {
-    if (count > most) [best, most] = [delimiter, count]; // ties keep tab, then `;`, then `,`
-  }
-  return best;
 }
 
 // ── header → fields ──────────────────────────────────────────────────────────
