@@ -4,10 +4,12 @@
  * unless --debug) and exit code 2.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { CHANNEL_NAMES, DEFAULT_PRIORITY } from './channels/index.js';
+import { describeDefaults } from './commands/tuning.js';
 import { EXIT, UserError } from './errors.js';
 
 const program = new Command('notify')
-  .description('Execute the crisis communication plan: tell every emergency contact by SMS, email, Slack and Telegram.')
+  .description(`Execute the crisis communication plan: tell every emergency contact on every channel they have (${CHANNEL_NAMES.join(', ')}).`)
   .option('--debug', 'show stack traces for unexpected errors')
   .showHelpAfterError('(run notify --help for usage)')
   // Subcommands have options of the same names (--json, --contacts…): let each parse its own.
@@ -19,8 +21,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function tuningOptions(command: Command): Command {
   return command
-    .option('--rate <channel=n>', 'messages per second per channel, or "off" (repeatable; defaults: sms=1 slack=1 telegram=30)', collect)
-    .option('--concurrency <channel=n>', 'sends in flight per channel (repeatable; defaults: sms=4 email=3 slack=2 telegram=8)', collect)
+    .option('--rate <channel=n>', `messages per second per channel, or "off" (repeatable; defaults: ${describeDefaults('perSecond')})`, collect)
+    .option('--concurrency <channel=n>', `sends in flight per channel (repeatable; defaults: ${describeDefaults('concurrency')})`, collect)
     .option('--max-attempts <n>', 'attempts per message for temporary errors (default 4)')
     .option('--attempt-timeout <seconds>', 'time limit of one attempt (default 20)');
 }
@@ -29,7 +31,7 @@ function planOptions(command: Command): Command {
   return command
     .option('--contacts <file>', 'contact list CSV (default: $NOTIFY_CONTACTS, else ./contacts.csv)')
     .option('--templates <dir>', 'template directory (default: $NOTIFY_TEMPLATES, else ./templates, else the shipped ones)')
-    .option('--channels <list>', 'only these channels, comma-separated: sms,email,slack,telegram')
+    .option('--channels <list>', `only these channels, comma-separated: ${CHANNEL_NAMES.join(',')}`)
     .option('--group <group>', 'only contacts in this group (repeatable)', collect)
     .option('--contact <name>', 'only this person, by name (repeatable)', collect)
     .option('--var <key=value>', 'template variable (repeatable)', collect)
@@ -44,7 +46,7 @@ tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outag
   .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
-  .option('--priority <list>', 'channel order for --strategy first (default sms,telegram,slack,email)')
+  .option('--priority <list>', `channel order for --strategy first (default ${DEFAULT_PRIORITY.join(',')})`)
   .option('--status-page <dir>', 'after sending, regenerate the static status page in this folder'))
   .addHelpText('after', `
 Examples:

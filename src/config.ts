@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { CHANNEL_LIST } from './channels/index.js';
+import type { EnvVar } from './core/channel.js';
 import { UserError } from './errors.js';
 
 const optional = z
@@ -14,33 +16,30 @@ const optional = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const url = (variable: string, fallback?: string) =>
-  optional.transform((v, ctx) => {
-    const value = v ?? fallback;
-    if (value === undefined) return undefined;
+/** A URL variable: parsed and its scheme checked here, so `notify check` fails where the send would. */
+const url = (variable: EnvVar) =>
+  optional.transform((value, ctx) => {
+    if (value === undefined || !variable.url) return value;
+    const { schemes, example } = variable.url;
+    let scheme: string | undefined;
     try {
-      new URL(value);
+      scheme = new URL(value).protocol.slice(0, -1);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `${variable} is not a valid URL; write it like ${fallback ?? 'smtp://user:pass@host:587'}.` });
+      ctx.addIssue({ code: 'custom', message: `${variable.name} is not a valid URL; write it like ${example}.` });
+      return z.NEVER;
+    }
+    if (!schemes.includes(scheme)) {
+      ctx.addIssue({ code: 'custom', message: `${variable.name} must start with ${schemes.map((s) => `${s}://`).join(' or ')} (not ${scheme}://); write it like ${example}.` });
       return z.NEVER;
     }
     return value;
   });
 
+/** Every variable the channels declare (TWILIO_*, SMTP_URL…), from the registry. */
+const channelVariables = Object.fromEntries(CHANNEL_LIST.flatMap((c) => c.env).map((v) => [v.name, url(v)]));
+
 const EnvSchema = z.object({
-  TWILIO_ACCOUNT_SID: optional,
-  TWILIO_AUTH_TOKEN: optional,
-  TWILIO_FROM: optional,
-  TWILIO_MESSAGING_SERVICE_SID: optional,
-  TWILIO_API_URL: url('TWILIO_API_URL', 'https://api.twilio.com'),
-  SMTP_URL: url('SMTP_URL'),
-  MAIL_FROM: optional,
-  SLACK_BOT_TOKEN: optional,
-  SLACK_API_URL: url('SLACK_API_URL', 'https://slack.com/api/'),
-  SLACK_CHANNEL: optional,
-  TELEGRAM_BOT_TOKEN: optional,
-  TELEGRAM_API_URL: url('TELEGRAM_API_URL', 'https://api.telegram.org'),
-  TELEGRAM_CHAT_ID: optional,
+  ...channelVariables,
   NOTIFY_DEFAULT_REGION: optional.transform((v, ctx) => {
     const region = (v ?? 'FR').toUpperCase();
     if (!/^[A-Z]{2}$/.test(region)) {
@@ -71,17 +70,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new UserError(first?.message ?? 'The environment is invalid.');
   }
   const e = parsed.data;
+  const values = e as Record<string, string | undefined>;
   return {
-    twilio: {
-      accountSid: e.TWILIO_ACCOUNT_SID,
-      authToken: e.TWILIO_AUTH_TOKEN,
-      from: e.TWILIO_FROM,
-      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
-      apiUrl: e.TWILIO_API_URL!,
-    },
-    smtp: { url: e.SMTP_URL, from: e.MAIL_FROM },
-    slack: { token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL!, broadcastChannel: e.SLACK_CHANNEL },
-    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiUrl: e.TELEGRAM_API_URL!, broadcastChatId: e.TELEGRAM_CHAT_ID },
+    /** The channels' variables (see each channel's `env`), validated: what `connect()` reads. */
+    env: Object.fromEntries(Object.keys(channelVariables).map((name) => [name, values[name]])),
     defaultRegion: e.NOTIFY_DEFAULT_REGION,
     defaultLocale: e.NOTIFY_DEFAULT_LOCALE,
     contactsPath: e.NOTIFY_CONTACTS,

@@ -62,7 +62,7 @@ describe('notify check with seeded faults', () => {
     });
     const result = await runCli(['check', '--json', '--scenario', 'outage', '--channels', 'sms,email'], { cwd, env });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/contacts line 2: Office's phone \+33199001234 is a landline: the SMS will fail there/);
+    expect(result.stderr).toMatch(/contacts line 2: Office's phone \+33199001234 is a landline: the sms message will fail there/);
     expect(JSON.parse(result.stdout).warnings).toHaveLength(1);
   });
 });

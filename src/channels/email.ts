@@ -3,11 +3,11 @@
  * nodemailer is imported in connect() only, so --help, checks and dry runs never load it.
  */
 import type { NodemailerError, SMTPPoolOptions } from 'nodemailer';
-import type { Config } from '../config.js';
+import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings } from '../core/channel.js';
+import { EMAIL } from '../core/contacts.js';
+import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
 import { UserError } from '../errors.js';
-import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
-import type { Channel } from './types.js';
 
 /** Open SMTP connections at most; servers throttle clients that open many. */
 const MAX_CONNECTIONS = 3;
@@ -49,9 +49,27 @@ const SMTP_ERRORS: Record<string, Rule> = {
   EABORT: { retryable: true, reason: `no answer from the mail server within the time limit; ${MAYBE_DELIVERED}`, outcomeUnknown: true },
 };
 
+const emailColumn: AddressColumn = {
+  name: 'email',
+  example: 'sample@example.com',
+  parse(raw) {
+    const address = raw.toLowerCase();
+    return EMAIL.test(address) ? { value: address } : `email "${address}" is not a valid address.`;
+  },
+};
+
 export const email: Channel = {
   name: 'email',
-  address: (contact) => contact.email,
+  summary: 'email over SMTP',
+  columns: [emailColumn],
+  subject: true,
+  html: true,
+  byDefault: 'always',
+  defaults: { concurrency: MAX_CONNECTIONS },
+  env: [
+    { name: 'SMTP_URL', secret: true, url: { schemes: ['smtp', 'smtps'], example: 'smtp://user:pass@host:587' }, description: 'mail server, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://…:465' },
+    { name: 'MAIL_FROM', description: 'sender address of the emails' },
+  ],
 
   check(message: Rendered): Problem[] {
     const subject = message.subject ?? '';
@@ -64,13 +82,10 @@ export const email: Channel = {
     return [];
   },
 
-  missingConfig: (config) => [
-    ...(config.smtp.url ? [] : ['SMTP_URL']),
-    ...(config.smtp.from ? [] : ['MAIL_FROM']),
-  ],
+  missingConfig: (settings) => unsetVariables(settings, ['SMTP_URL', 'MAIL_FROM']),
 
-  async connect(config: Config) {
-    const { url, from } = config.smtp;
+  async connect(settings: ChannelSettings) {
+    const { SMTP_URL: url, MAIL_FROM: from } = settings.env;
     if (!url || !from) throw new UserError('Email is not configured: set SMTP_URL and MAIL_FROM.');
     const server = serverOptions(url);
     const where = `${server.host}:${server.port}`;

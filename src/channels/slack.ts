@@ -4,10 +4,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChatPostMessageArguments, Logger, WebClientOptions } from '@slack/web-api';
+import { unsetVariables, type AddressColumn, type Channel } from '../core/channel.js';
+import { SLACK } from '../core/contacts.js';
+import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
 import { UserError } from '../errors.js';
-import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
-import type { Channel } from './types.js';
 
 /** Slack truncates message text beyond this (it advises staying under 4,000). */
 const MAX_TEXT_CHARS = 40_000;
@@ -39,12 +40,38 @@ const SLACK_ERRORS: Record<string, Rule> = {
   request_timeout: { retryable: true, reason: 'Slack timed out while reading the request' },
 };
 
+const DEFAULT_API_URL = 'https://slack.com/api/';
+
+const CONTROL: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/**
+ * Values in Slack mrkdwn: only the three control characters are escaped (Slack's own rule),
+ * so a value cannot open a link, a mention or `<!channel>`:
+ *
+ * | & → &amp; | < → &lt; | > → &gt; |
+ */
+export const escapeMrkdwn = (value: string) => value.replace(/[&<>]/g, (c) => CONTROL[c]!);
+
+// A member id (U…/W…) is posted to directly: chat.postMessage opens the DM itself.
+const memberColumn: AddressColumn = {
+  name: 'slack',
+  example: 'U0SAMPLE',
+  parse: (raw) => (SLACK.test(raw) ? { value: raw } : `slack "${raw}" is neither a member id (U…), a channel id (C…) nor a #channel-name.`),
+};
+
 export const slack: Channel = {
   name: 'slack',
-  // A member id (U…/W…) is posted to directly: chat.postMessage opens the DM itself.
-  address: (contact) => contact.slack,
-  broadcastAddress: (config) => config.slack.broadcastChannel,
-  missingConfig: (config) => (config.slack.token ? [] : ['SLACK_BOT_TOKEN']),
+  summary: 'Slack through a bot (Web API)',
+  columns: [memberColumn],
+  escape: escapeMrkdwn,
+  byDefault: 'always',
+  defaults: { concurrency: 2, perSecond: 1 }, // chat.postMessage ~1/s per channel
+  env: [
+    { name: 'SLACK_BOT_TOKEN', secret: true, description: 'bot token (chat:write); invite the bot to channels it posts in' },
+    { name: 'SLACK_CHANNEL', description: 'optional channel that also receives each broadcast once' },
+    { name: 'SLACK_API_URL', url: { schemes: ['https', 'http'], example: DEFAULT_API_URL }, description: 'Web API base URL (GovSlack, proxies)' },
+  ],
+  broadcastAddress: (settings) => settings.env.SLACK_CHANNEL,
+  missingConfig: (settings) => unsetVariables(settings, ['SLACK_BOT_TOKEN']),
 
   check(message: Rendered): Problem[] {
     const length = message.text.length;
@@ -54,8 +81,8 @@ export const slack: Channel = {
     return [];
   },
 
-  async connect(config) {
-    const { token, apiUrl } = config.slack;
+  async connect(settings) {
+    const { SLACK_BOT_TOKEN: token, SLACK_API_URL: apiUrl = DEFAULT_API_URL } = settings.env;
     if (!token) throw new UserError('Slack is not configured: set SLACK_BOT_TOKEN.');
     const { WebClient, LogLevel } = await import('@slack/web-api');
     // The SDK logs to stdout by default, which would corrupt --json output.

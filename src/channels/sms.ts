@@ -8,11 +8,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
-import type { Config } from '../config.js';
+import { unsetVariables, type Channel, type ChannelSettings, type EnvVar, type Transport } from '../core/channel.js';
+import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
+import { phoneColumn } from '../core/phone.js';
 import { smsLength } from '../core/sms-encoding.js';
 import type { Problem } from '../core/types.js';
-import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
-import type { Channel, Transport } from './types.js';
 
 const maxBodyChars = 1600;
 /** A backstop: the dispatcher's AbortSignal is the real time limit of a send. */
@@ -61,9 +61,28 @@ interface Call {
   responseHeaders?: Record<string, unknown>;
 }
 
+/** The Twilio account, shared by SMS and voice calls. */
+export const TWILIO_ENV: readonly EnvVar[] = [
+  { name: 'TWILIO_ACCOUNT_SID', description: 'Twilio account SID (AC…)' },
+  { name: 'TWILIO_AUTH_TOKEN', secret: true, description: 'Twilio auth token' },
+  { name: 'TWILIO_API_URL', url: { schemes: ['https', 'http'], example: 'https://api.twilio.com' }, description: 'Twilio REST API base URL (proxies)' },
+];
+const DEFAULT_API_URL = 'https://api.twilio.com';
+
 export const sms: Channel = {
   name: 'sms',
-  address: (contact) => contact.phone,
+  summary: 'SMS through Twilio',
+  columns: [phoneColumn],
+  byDefault: 'always',
+  defaults: { concurrency: 4, perSecond: 1 }, // ~1 segment/s per long-code sender
+  env: [
+    ...TWILIO_ENV,
+    { name: 'TWILIO_FROM', description: 'SMS sender: a Twilio number (E.164) or an alphanumeric sender id' },
+    { name: 'TWILIO_MESSAGING_SERVICE_SID', description: 'SMS sender: a Twilio messaging service (MG…), instead of TWILIO_FROM' },
+  ],
+  measure: smsLength,
+  unsuitable: (contact) =>
+    contact.landline ? `${contact.name}'s phone ${contact.columns.phone} is a landline` : undefined,
 
   check(message, limits) {
     const problems: Problem[] = [];
@@ -81,14 +100,14 @@ export const sms: Channel = {
     return problems;
   },
 
-  missingConfig: ({ twilio }) => [
-    ...(twilio.accountSid ? [] : ['TWILIO_ACCOUNT_SID']),
-    ...(twilio.authToken ? [] : ['TWILIO_AUTH_TOKEN']),
-    ...(twilio.from || twilio.messagingServiceSid ? [] : ['TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID']),
+  missingConfig: (settings) => [
+    ...unsetVariables(settings, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN']),
+    ...(settings.env.TWILIO_FROM || settings.env.TWILIO_MESSAGING_SERVICE_SID ? [] : ['TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID']),
   ],
 
-  async connect(config: Config): Promise<Transport> {
-    const { accountSid, authToken, from, messagingServiceSid, apiUrl } = config.twilio;
+  async connect(settings: ChannelSettings): Promise<Transport> {
+    const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_FROM: from, TWILIO_MESSAGING_SERVICE_SID: messagingServiceSid } = settings.env;
+    const apiUrl = settings.env.TWILIO_API_URL ?? DEFAULT_API_URL;
     if (!accountSid?.startsWith('AC') || !authToken) {
       throw new PermanentError('TWILIO_ACCOUNT_SID must start with AC and TWILIO_AUTH_TOKEN must be set; copy both from the Twilio console.');
     }

@@ -4,10 +4,10 @@
  * Telegram HTML literally and core/escape.ts escapes the values put into them, so
  * `check()` reads the text the way Telegram will and reports what it would refuse.
  */
-import type { Config } from '../config.js';
+import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings, type Transport } from '../core/channel.js';
+import { TELEGRAM } from '../core/contacts.js';
+import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
-import { PermanentError, RetryableError, type DeliveryError } from './errors.js';
-import type { Channel, Transport } from './types.js';
 
 /** Visible text after HTML parsing, in UTF-16 units as Telegram counts them. */
 const maxTextChars = 4096;
@@ -41,10 +41,35 @@ const networkCodes: Record<string, [boolean, string]> = {
   EPIPE: [true, 'closed the connection while the request was being sent'],
 };
 
+const DEFAULT_API_URL = 'https://api.telegram.org';
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/**
+ * Values in Telegram HTML (parse_mode HTML accepts only these four entities):
+ *
+ * | & → &amp; | < → &lt; | > → &gt; | " → &quot; |
+ */
+export const escapeTelegramHtml = (value: string) => value.replace(/[&<>"]/g, (c) => ENTITIES[c]!);
+
+const chatColumn: AddressColumn = {
+  name: 'telegram',
+  example: '100000000',
+  parse: (raw) => (TELEGRAM.test(raw) ? { value: raw } : `telegram "${raw}" is not a numeric chat id.`),
+};
+
 export const telegram: Channel = {
   name: 'telegram',
-  address: (contact) => contact.telegram,
-  broadcastAddress: (config) => config.telegram.broadcastChatId,
+  summary: 'Telegram through a bot',
+  columns: [chatColumn],
+  escape: escapeTelegramHtml,
+  byDefault: 'always',
+  defaults: { concurrency: 8, perSecond: 30 }, // 30 messages/s per bot
+  env: [
+    { name: 'TELEGRAM_BOT_TOKEN', secret: true, description: 'bot token from @BotFather' },
+    { name: 'TELEGRAM_CHAT_ID', description: 'optional group chat that also receives each broadcast once' },
+    { name: 'TELEGRAM_API_URL', url: { schemes: ['https', 'http'], example: DEFAULT_API_URL }, description: 'Bot API base URL (a local Bot API server)' },
+  ],
+  broadcastAddress: (settings) => settings.env.TELEGRAM_CHAT_ID,
 
   check(message) {
     const { visibleChars, problem } = readHtml(message.text);
@@ -56,10 +81,10 @@ export const telegram: Channel = {
     return problems;
   },
 
-  missingConfig: ({ telegram }) => (telegram.token ? [] : ['TELEGRAM_BOT_TOKEN']),
+  missingConfig: (settings) => unsetVariables(settings, ['TELEGRAM_BOT_TOKEN']),
 
-  async connect(config: Config): Promise<Transport> {
-    const { token, apiUrl } = config.telegram;
+  async connect(settings: ChannelSettings): Promise<Transport> {
+    const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_URL: apiUrl = DEFAULT_API_URL } = settings.env;
     if (!token) throw new PermanentError('TELEGRAM_BOT_TOKEN is not set; create a bot with @BotFather and copy its token.');
     const { Api, TelegramApiError } = await import('node-telegram-bot-api');
     // maxRetries 0: the SDK would otherwise retry 429, 5xx and resets twice by itself, and a

@@ -4,7 +4,7 @@
  * credentials (and with --live, a credential preflight with each provider) — and
  * reports every problem at once. Exit 0 when the plan is sound, 2 otherwise.
  */
-import { CHANNELS, unconfigured } from '../channels/index.js';
+import { channelNamed, unconfigured } from '../channels/index.js';
 import type { Config } from '../config.js';
 import { renderEveryTemplate } from '../core/coverage.js';
 import type { ChannelName, Problem } from '../core/types.js';
@@ -93,7 +93,7 @@ async function verifyCredentials(config: Config, channels: ChannelName[], result
   await Promise.all(
     channels.filter((c) => result.credentials[c] === 'ok').map(async (name) => {
       try {
-        const transport = await CHANNELS[name].connect(config);
+        const transport = await channelNamed(name).connect(config);
         try {
           await transport.verify(AbortSignal.timeout(VERIFY_TIMEOUT_MS));
         } finally {

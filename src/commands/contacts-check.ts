@@ -3,6 +3,7 @@
  * same rules), with who is in which group and who can be reached on which channel.
  */
 import { existsSync } from 'node:fs';
+import { CHANNEL_LIST } from '../channels/index.js';
 import { loadConfig } from '../config.js';
 import { readContacts } from '../core/contacts.js';
 import { displayPath } from '../core/templates.js';
@@ -12,34 +13,29 @@ import { printNotices, printProblems } from '../format.js';
 import { createOutput, type Output } from '../output.js';
 import { contactsSource } from '../paths.js';
 
-const CHANNELS = [
-  ['sms', 'phone'],
-  ['email', 'email'],
-  ['slack', 'slack'],
-  ['telegram', 'telegram'],
-] as const;
 
 export interface Coverage {
   contacts: number;
   groups: Record<string, number>;
   /** Contacts with no group at all. */
   ungrouped: number;
-  channels: Record<(typeof CHANNELS)[number][0], number>;
+  /** Per channel with per-person addresses: how many contacts it reaches. */
+  channels: Record<string, number>;
   noChannel: { name: string; line: number }[];
   onlyEmail: { name: string; line: number }[];
 }
 
 export function coverage(contacts: Contact[]): Coverage {
   const groups: Record<string, number> = {};
-  const channels = { sms: 0, email: 0, slack: 0, telegram: 0 };
+  const channels: Record<string, number> = Object.fromEntries(CHANNEL_LIST.filter((c) => c.columns.length > 0).map((c) => [c.name, 0]));
   const noChannel: Coverage['noChannel'] = [];
   const onlyEmail: Coverage['onlyEmail'] = [];
   let ungrouped = 0;
   for (const c of contacts) {
     for (const g of c.groups) groups[g] = (groups[g] ?? 0) + 1;
     if (c.groups.length === 0) ungrouped++;
-    const reached = CHANNELS.filter(([, field]) => c[field]).map(([channel]) => channel);
-    for (const channel of reached) channels[channel]++;
+    const reached = Object.keys(c.addresses);
+    for (const channel of reached) channels[channel] = (channels[channel] ?? 0) + 1;
     if (reached.length === 0) noChannel.push({ name: c.name, line: c.line });
     else if (reached.length === 1 && reached[0] === 'email') onlyEmail.push({ name: c.name, line: c.line });
   }
@@ -59,7 +55,7 @@ export async function contactsCheck(file: string | undefined, flags: { mask?: bo
   const shown = displayPath(source.path);
   if (!existsSync(source.path)) throw new UserError(`${shown} does not exist; check the path, or create the list with "notify contacts import <export.csv>".`);
 
-  const list = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale });
+  const list = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
   const invalid: Problem[] = list.invalid;
   const summary = coverage(list.contacts);
   printCoverage(out, shown, summary);

@@ -2,9 +2,9 @@
  * Runs deliveries to the end (or to Ctrl-C) and reports: shared by a new send and
  * `notify resume`. Transports are connected lazily, per channel, on first use.
  */
-import { CHANNELS } from '../channels/index.js';
+import { CHANNEL_NAMES, channelNamed } from '../channels/index.js';
 import { outbox } from '../channels/outbox.js';
-import type { Transport } from '../channels/types.js';
+import type { Transport } from '../core/channel.js';
 import type { Config } from '../config.js';
 import { dispatch, type ChannelLimits, type DeliverySource, type Strategy } from '../core/dispatch.js';
 import type { Journal } from '../core/journal.js';
@@ -18,9 +18,7 @@ import { createProgress, progressEnabled } from '../progress.js';
 import { displayPath } from '../core/templates.js';
 
 /** The outbox has no provider to protect: a dry run goes as fast as it can. */
-const DRY_RUN_LIMITS: Record<ChannelName, ChannelLimits> = {
-  sms: { concurrency: 64 }, email: { concurrency: 64 }, slack: { concurrency: 64 }, telegram: { concurrency: 64 },
-};
+const DRY_RUN_LIMITS: Record<ChannelName, ChannelLimits> = Object.fromEntries(CHANNEL_NAMES.map((name) => [name, { concurrency: 64 }]));
 const GRACE_MS = 10_000;
 
 export interface ExecuteOptions {
@@ -57,7 +55,7 @@ export async function execute(
   const transport = (channel: ChannelName) => {
     if (options.dryRun) return Promise.resolve(outbox);
     let t = connected.get(channel);
-    if (!t) connected.set(channel, (t = CHANNELS[channel].connect(options.config)));
+    if (!t) connected.set(channel, (t = channelNamed(channel).connect(options.config)));
     return t;
   };
   // Load the SDKs and open connections before the first send, all channels at once: the

@@ -3,8 +3,8 @@
  * config, contacts, templates, variables, channels → a complete, checked plan.
  */
 import { randomBytes } from 'node:crypto';
-import { parseChannels } from '../channels/index.js';
-import type { Channel } from '../channels/types.js';
+import { CHANNEL_LIST, parseChannels } from '../channels/index.js';
+import type { Channel } from '../core/channel.js';
 import { loadConfig, type Config } from '../config.js';
 import { readContacts, type ContactList } from '../core/contacts.js';
 import { buildPlan, type Delivery, type Plan, type PlanInput } from '../core/plan.js';
@@ -43,7 +43,7 @@ export interface Prepared {
 }
 
 export function loadTemplatesFor(flags: PlanFlags, config: Config): TemplateSet {
-  return loadTemplateSet(templatesDir(flags.templates, config));
+  return loadTemplateSet(templatesDir(flags.templates, config), CHANNEL_LIST);
 }
 
 export function findScenario(templates: TemplateSet, name: string): Scenario {
@@ -68,6 +68,7 @@ export interface Inputs {
   contacts: ContactList;
   templates: TemplateSet;
   channels: Channel[];
+  strategy: 'all' | 'first';
   given: Record<string, string>;
   maxSmsSegments: number;
   skipInvalid: boolean;
@@ -75,16 +76,16 @@ export interface Inputs {
   contactNames: string[];
 }
 
-export function loadInputs(flags: PlanFlags, options: { live: boolean }): Inputs {
+export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?: 'all' | 'first' }): Inputs {
   const config = loadConfig();
-  const channels = parseChannels(flags.channels);
+  const channels = parseChannels(flags.channels, config, options.strategy);
   const maxSmsSegments = parseSegments(flags.maxSmsSegments);
   const given = { ...(flags.vars ? readVarsFile(flags.vars) : {}), ...parseVarFlags(flags.var ?? []) };
   const templates = loadTemplatesFor(flags, config);
   const source = contactsSource(flags.contacts, config, options.live);
-  const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale });
+  const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
   return {
-    config, source, contacts, templates, channels, given, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
+    config, source, contacts, templates, channels, strategy: options.strategy ?? 'all', given, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
     groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [],
   };
 }
@@ -110,13 +111,16 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
   const runId = newRunId(scenario.name, now);
   const broadcasts: Partial<Record<ChannelName, string>> = {};
   for (const channel of channels) {
-    const to = channel.broadcastAddress?.(config);
+    // A broadcast-only channel (Teams, Discord) named without its target still shows what it
+    // would say; a live send then stops on its missing variable.
+    const placeholder = channel.columns.length === 0 ? `(${channel.missingConfig(config).join(', ')} not set)` : undefined;
+    const to = channel.broadcastAddress?.(config) ?? placeholder;
     if (to) broadcasts[channel.name] = to;
   }
   const planInput: PlanInput = {
     runId, scenario, templates, contacts: contacts.contacts, channels, variables: values,
     groups: inputs.groups, contactNames: inputs.contactNames,
-    broadcasts, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
+    broadcasts, strategy: inputs.strategy, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
   };
   options.onStart?.({ runId, variables: values });
   const plan = buildPlan(planInput, options.onDelivery);
@@ -137,6 +141,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     ...(source.isExample ? [{ where: 'contacts', message: 'no contacts.csv here: using the shipped example list (contacts.example.csv).' }] : []),
     ...(inputs.skipInvalid ? contacts.invalid.map((p) => ({ ...p, message: `skipped: ${p.message}` })) : []),
     ...contacts.notices,
+    ...plan.notes,
     ...plan.warnings,
     ...fromExamples.map((v) => ({ where: `${scenario.name}/scenario.yaml`, message: `"${v}" takes its example value "${values[v]}".` })),
     ...Object.keys(given)

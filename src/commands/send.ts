@@ -1,15 +1,14 @@
 /** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
 import type { DeliverySource } from '../core/dispatch.js';
 import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPlace } from '../core/journal.js';
-import type { ChannelName } from '../core/types.js';
-import { CHANNEL_NAMES } from '../core/types.js';
 import { UserError } from '../errors.js';
 import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
 import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
-import { describeMissing, unconfigured } from '../channels/index.js';
+import { DEFAULT_PRIORITY, describeMissing, parseChannelList, unconfigured } from '../channels/index.js';
+import type { ChannelName } from '../core/types.js';
 import { findScenario, loadInputs, planScenario, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
 import type { Scenario } from '../core/templates.js';
 
@@ -27,7 +26,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const live = !flags.dryRun;
   const strategy = parseStrategy(flags);
   const tuning = parseTuning(flags);
-  const inputs = loadInputs(flags, { live });
+  const inputs = loadInputs(flags, { live, strategy: strategy.kind });
   const scenario = findScenario(inputs.templates, scenarioName);
 
   const { prepared, journal, places } = recordPlan(inputs, scenario, live, strategy);
@@ -139,9 +138,7 @@ function parseStrategy(flags: SendFlags) {
   const kind = flags.strategy ?? 'all';
   if (kind === 'all') return { kind } as const;
   if (kind !== 'first') throw new UserError(`--strategy ${kind} is not a strategy; use "all" (every channel) or "first" (first channel that delivers).`);
-  const priority = (flags.priority ?? 'sms,telegram,slack,email').split(',').map((c) => c.trim()) as ChannelName[];
-  const bad = priority.find((c) => !CHANNEL_NAMES.includes(c));
-  if (bad) throw new UserError(`--priority: "${bad}" is not a channel; list channels like sms,telegram,slack,email.`);
+  const priority = flags.priority === undefined ? [...DEFAULT_PRIORITY] : parseChannelList(flags.priority, '--priority');
   return { kind, priority } as const;
 }
 

@@ -3,17 +3,18 @@
  * attempts and the per-attempt time limit. Defaults come from the providers' documented
  * limits (provider-notes.md): raise them for a Twilio messaging service or a short code.
  */
+import { CHANNEL_LIST, CHANNEL_NAMES } from '../channels/index.js';
 import type { ChannelLimits } from '../core/dispatch.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
-import { CHANNEL_NAMES, type ChannelName } from '../core/types.js';
+import type { ChannelName } from '../core/types.js';
 import { UserError } from '../errors.js';
 
-export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
-  sms: { concurrency: 4, perSecond: 1 }, // ~1 segment/s per long-code sender
-  email: { concurrency: 3 }, // a small SMTP connection pool
-  slack: { concurrency: 2, perSecond: 1 }, // chat.postMessage ~1/s per channel
-  telegram: { concurrency: 8, perSecond: 30 }, // 30 messages/s per bot
-};
+/** Each channel's own defaults (its file says why: the provider's documented limits). */
+export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = Object.fromEntries(CHANNEL_LIST.map((c) => [c.name, { ...c.defaults }]));
+
+/** "sms=1 slack=1 telegram=30", for help text. */
+export const describeDefaults = (key: 'perSecond' | 'concurrency') =>
+  CHANNEL_LIST.filter((c) => c.defaults[key] !== undefined).map((c) => `${c.name}=${c.defaults[key]}`).join(' ');
 
 export interface TuningFlags {
   rate?: string[];
@@ -25,11 +26,11 @@ export interface TuningFlags {
 export function parseTuning(flags: TuningFlags): { limits: Record<ChannelName, ChannelLimits>; retry: RetryPolicy } {
   const limits = structuredClone(DEFAULT_LIMITS);
   for (const [channel, value] of pairs('--rate', flags.rate)) {
-    if (value === 'off') delete limits[channel].perSecond;
-    else limits[channel].perSecond = positive('--rate', `${channel}=${value}`, value);
+    if (value === 'off') delete limits[channel]!.perSecond;
+    else limits[channel]!.perSecond = positive('--rate', `${channel}=${value}`, value);
   }
   for (const [channel, value] of pairs('--concurrency', flags.concurrency)) {
-    limits[channel].concurrency = Math.round(positive('--concurrency', `${channel}=${value}`, value));
+    limits[channel]!.concurrency = Math.round(positive('--concurrency', `${channel}=${value}`, value));
   }
   const retry = { ...DEFAULT_RETRY };
   if (flags.maxAttempts !== undefined) retry.maxAttempts = Math.round(positive('--max-attempts', flags.maxAttempts, flags.maxAttempts));
@@ -44,7 +45,7 @@ function pairs(flag: string, values: string[] = []): [ChannelName, string][] {
   const out: [ChannelName, string][] = [];
   for (const item of values.flatMap((v) => v.split(','))) {
     const [name, value] = item.split('=').map((s) => s.trim());
-    const channels = name === 'all' ? [...CHANNEL_NAMES] : [name as ChannelName];
+    const channels = name === 'all' ? [...CHANNEL_NAMES] : [name ?? ''];
     if (!value || !channels.every((c) => CHANNEL_NAMES.includes(c))) {
       throw new UserError(`${flag} ${item} must be written channel=value with channel one of ${CHANNEL_NAMES.join(', ')} or all, e.g. ${flag} sms=5.`);
     }

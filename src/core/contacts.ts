@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.js';
-import { parsePhone } from './phone.js';
+import type { AddressColumn, Channel } from './channel.js';
 import type { Contact, Problem } from './types.js';
 
+/** The canonical CSV written by `contacts import` (design.md); channels may read more columns (signal…). */
 export const CONTACT_COLUMNS = ['name', 'role', 'groups', 'phone', 'email', 'slack', 'telegram', 'locale'] as const;
-const CHANNEL_COLUMNS = ['phone', 'email', 'slack', 'telegram'] as const;
 
 /** Address rules shared with `contacts import`, so what it writes, this reads. */
 export const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]{2,}$/;
@@ -22,6 +22,8 @@ const LOCALE = /^[a-z]{2}$/;
 export interface ContactOptions {
   defaultRegion: string;
   defaultLocale: string;
+  /** The channel registry: which columns hold addresses, and which channel reads which. */
+  channels: readonly Channel[];
 }
 
 export interface ContactList {
@@ -93,9 +95,10 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
     throw new UserError(`${fileName}:${err.lines ?? 1}: this is not a readable CSV file (${err.message}); export it again as CSV.`);
   }
   const header = firstHeader(text);
-  if (!header.includes('name') || !CHANNEL_COLUMNS.some((c) => header.includes(c))) {
+  const columns = addressColumns(options.channels);
+  if (!header.includes('name') || !columns.some((c) => header.includes(c.name))) {
     throw new UserError(
-      `${fileName}:1: the header must have a "name" column and at least one of phone, email, slack, telegram (expected: ${CONTACT_COLUMNS.join(',')}); to convert another spreadsheet use "notify contacts import".`,
+      `${fileName}:1: the header must have a "name" column and at least one of ${columns.map((c) => c.name).join(', ')} (expected: ${CONTACT_COLUMNS.join(',')}); to convert another spreadsheet use "notify contacts import".`,
     );
   }
 
@@ -106,21 +109,22 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
     // info.lines is where the record ends: step back over newlines inside its cells.
     const line = info.lines - Object.values(record).reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
     const where = `${fileName}:${line}`;
-    const result = toContact(record, line, options);
+    const result = toContact(record, line, options, columns);
     if (typeof result === 'string') {
       list.invalid.push({ where, message: result, group: 'contacts' });
       continue;
     }
-    const twin = (result.phone && byPhone.get(result.phone)) || (result.email && byEmail.get(result.email));
+    const { phone, email } = result.columns;
+    const twin = (phone && byPhone.get(phone)) || (email && byEmail.get(email));
     if (twin) {
-      mergeInto(twin, result);
+      mergeInto(twin, result, options.channels);
       list.notices.push({ where, message: `same person as line ${twin.line} (${twin.name}); merged and reached once.`, group: 'contacts' });
     } else {
       list.contacts.push(result);
     }
     const kept = twin || result;
-    if (kept.phone) byPhone.set(kept.phone, kept);
-    if (kept.email) byEmail.set(kept.email, kept);
+    if (kept.columns.phone) byPhone.set(kept.columns.phone, kept);
+    if (kept.columns.email) byEmail.set(kept.columns.email, kept);
   }
   if (list.contacts.length === 0 && list.invalid.length === 0) {
     throw new UserError(`${fileName} has a header but no contacts; add one row per person.`);
@@ -133,38 +137,52 @@ function firstHeader(text: string): string[] {
   return line.split(detectDelimiter(line)).map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
 }
 
+/** Every column some channel reads an address from, once each, in registry order. */
+export function addressColumns(channels: readonly Channel[]): AddressColumn[] {
+  const byName = new Map<string, AddressColumn>();
+  for (const column of channels.flatMap((c) => c.columns)) if (!byName.has(column.name)) byName.set(column.name, column);
+  return [...byName.values()];
+}
+
+/** Where a contact is reached on each channel: the first of the channel's columns that has a value. */
+export function addressesOf(columns: Record<string, string>, channels: readonly Channel[]): Record<string, string> {
+  const addresses: Record<string, string> = {};
+  for (const channel of channels) {
+    const value = channel.columns.map((c) => columns[c.name]).find(Boolean);
+    if (value) addresses[channel.name] = value;
+  }
+  return addresses;
+}
+
 /** A contact, or the one-sentence reason the row cannot be used. */
-function toContact(record: Record<string, string>, line: number, options: ContactOptions): Contact | string {
+function toContact(record: Record<string, string>, line: number, options: ContactOptions, columns: AddressColumn[]): Contact | string {
   const cell = (column: string) => (record[column] ?? '').trim();
   const name = cell('name');
   if (!name) return 'the name is empty; every contact needs a name.';
 
-  const rawPhone = cell('phone');
-  const parsedPhone = rawPhone ? parsePhone(rawPhone, options.defaultRegion) : undefined;
-  const phone = parsedPhone?.e164;
-  if (rawPhone && !phone) {
-    return `phone "${rawPhone}" is not a valid number for region ${options.defaultRegion}; write it in international form like +33 6 12 34 56 78.`;
+  const values: Record<string, string> = {};
+  let landline = false;
+  for (const column of columns) {
+    const raw = cell(column.name);
+    if (!raw) continue;
+    const parsed = column.parse(raw, options);
+    if (typeof parsed === 'string') return parsed;
+    values[column.name] = parsed.value;
+    if (parsed.landline) landline = true;
   }
-  const email = cell('email').toLowerCase() || undefined;
-  if (email && !EMAIL.test(email)) return `email "${email}" is not a valid address.`;
-  const slack = cell('slack') || undefined;
-  if (slack && !SLACK.test(slack)) {
-    return `slack "${slack}" is neither a member id (U…), a channel id (C…) nor a #channel-name.`;
-  }
-  const telegram = cell('telegram') || undefined;
-  if (telegram && !TELEGRAM.test(telegram)) return `telegram "${telegram}" is not a numeric chat id.`;
   const locale = (cell('locale') || options.defaultLocale).toLowerCase();
   if (!LOCALE.test(locale)) return `locale "${cell('locale')}" is not a two-letter language code such as fr or en.`;
 
+  const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
   const extra: Record<string, string> = {};
   for (const [column, value] of Object.entries(record)) {
-    if (!(CONTACT_COLUMNS as readonly string[]).includes(column) && column) extra[column] = value;
+    if (!known.has(column) && column) extra[column] = value;
   }
   const groups = splitGroups(cell('groups'));
-  const key = phone ?? email ?? `name:${name.toLowerCase()}`;
+  const key = values.phone ?? values.email ?? `name:${name.toLowerCase()}`;
   return {
     line, name, role: cell('role'), groups, locale, extra, key,
-    ...(phone && { phone }), ...(parsedPhone?.landline && { landline: true }), ...(email && { email }), ...(slack && { slack }), ...(telegram && { telegram }),
+    columns: values, addresses: addressesOf(values, options.channels), ...(landline && { landline: true }),
   };
 }
 
@@ -173,11 +191,10 @@ export function splitGroups(cell: string): string[] {
 }
 
 /** Fill what the first row lacks from the duplicate; groups are the union. */
-function mergeInto(kept: Contact, twin: Contact): void {
-  if (!kept.phone && twin.phone) Object.assign(kept, { phone: twin.phone, ...(twin.landline && { landline: true }) });
-  kept.email ??= twin.email;
-  kept.slack ??= twin.slack;
-  kept.telegram ??= twin.telegram;
+function mergeInto(kept: Contact, twin: Contact, channels: readonly Channel[]): void {
+  if (!kept.columns.phone && twin.columns.phone && twin.landline) kept.landline = true;
+  kept.columns = { ...twin.columns, ...kept.columns };
+  kept.addresses = addressesOf(kept.columns, channels);
   kept.groups = [...new Set([...kept.groups, ...twin.groups])];
   kept.extra = { ...twin.extra, ...kept.extra };
 }

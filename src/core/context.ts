@@ -1,42 +1,45 @@
 /**
  * What a template sees: the run's variables, built-ins (`scenario`, `run.id`, `run.time`)
  * and `contact.*`, with every value escaped for the body it goes into (see escape.ts).
- * The variables are the same for every contact, so they are escaped once per body kind
+ * The variables are the same for every contact, so they are escaped once per escaper
  * rather than once per message: over 100,000 contacts that copy was the largest cost.
  */
-import { escapeDeep, type BodyKind } from './escape.js';
+import { escapeDeep, type Escaper } from './escape.js';
 import type { Contact } from './types.js';
 
-export type ContextFor = (kind: BodyKind) => Record<string, unknown>;
+/** The context for a body escaped this way (undefined: plain text). */
+export type ContextFor = (escape: Escaper | undefined) => Record<string, unknown>;
 
 export interface ContextBase {
   variables: Record<string, string>;
   scenario: string;
   runId: string;
   now: Date;
+  /** Every address column the channels read, so `{{contact.phone}}` is '' rather than missing. */
+  addressColumns: readonly string[];
 }
 
 export function contextFactory(base: ContextBase): (contact: Contact) => ContextFor {
-  const variables = new Map<BodyKind, Record<string, string>>();
-  const escapedVariables = (kind: BodyKind) => {
-    let v = variables.get(kind);
-    if (!v) variables.set(kind, (v = escapeDeep(kind, base.variables)));
+  const variables = new Map<Escaper | undefined, Record<string, string>>();
+  const escapedVariables = (escape: Escaper | undefined) => {
+    let v = variables.get(escape);
+    if (!v) variables.set(escape, (v = escapeDeep(escape, base.variables)));
     return v;
   };
+  const emptyColumns = Object.fromEntries(base.addressColumns.map((c) => [c, '']));
   return (contact) => {
     const own = {
       scenario: base.scenario,
       run: { id: base.runId, time: formatTime(base.now, contact.locale) },
       contact: {
-        ...contact.extra,
+        ...contact.extra, ...emptyColumns, ...contact.columns,
         name: contact.name, role: contact.role, groups: contact.groups, locale: contact.locale,
-        phone: contact.phone ?? '', email: contact.email ?? '', slack: contact.slack ?? '', telegram: contact.telegram ?? '',
       },
     };
-    const byKind = new Map<BodyKind, Record<string, unknown>>();
-    return (kind) => {
-      let context = byKind.get(kind);
-      if (!context) byKind.set(kind, (context = { ...escapedVariables(kind), ...escapeDeep(kind, own) }));
+    const byEscaper = new Map<Escaper | undefined, Record<string, unknown>>();
+    return (escape) => {
+      let context = byEscaper.get(escape);
+      if (!context) byEscaper.set(escape, (context = { ...escapedVariables(escape), ...escapeDeep(escape, own) }));
       return context;
     };
   };
@@ -53,4 +56,3 @@ function formatTime(now: Date, locale: string): string {
   }
   return time;
 }
-

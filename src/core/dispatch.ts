@@ -6,8 +6,8 @@
  */
 import pLimit from 'p-limit';
 import pThrottle from 'p-throttle';
-import { PermanentError, RetryableError } from '../channels/errors.js';
-import type { Transport } from '../channels/types.js';
+import { PermanentError, RetryableError } from './delivery-errors.js';
+import type { Transport } from './channel.js';
 import type { Journal } from './journal.js';
 import type { Delivery } from './plan.js';
 import { classify, retryDelay, type RetryPolicy } from './retry.js';
@@ -128,7 +128,7 @@ function byContact(deliveries: Delivery[], priority: ChannelName[]): Map<string,
 }
 
 function channelQueue(channel: ChannelName, options: DispatchOptions, grace: AbortSignal) {
-  const { concurrency, perSecond } = options.limits[channel];
+  const { concurrency, perSecond } = options.limits[channel] ?? { concurrency: 1 }; // every registered channel has limits
   const limit = pLimit(Math.max(1, concurrency));
   // One call every 1000/perSecond ms: evenly spaced, no bursts at window edges.
   const pace = perSecond ? pThrottle({ limit: 1, interval: 1000 / perSecond })(async () => {}) : async () => {};

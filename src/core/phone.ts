@@ -1,4 +1,6 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+import type { CountryCode } from 'libphonenumber-js/max';
+import type { AddressColumn } from './channel.js';
 
 /**
  * Ranges regulators reserve for fiction and documentation (ARCEP in France, Ofcom in the
@@ -11,6 +13,15 @@ const FICTIONAL = [
   /^\+44207946\d{4}$/.source,
   /^\+1\d{3}55501\d{2}$/.source,
 ].map((s) => new RegExp(s));
+
+let loaded: typeof import('libphonenumber-js/max') | undefined;
+/**
+ * Its "max" metadata takes ~120 ms to load: only when a number is parsed, so that
+ * `notify --help` (which lists the channels, and so their address columns) stays fast.
+ */
+function libphonenumber(): typeof import('libphonenumber-js/max') {
+  return (loaded ??= createRequire(import.meta.url)('libphonenumber-js/max') as typeof import('libphonenumber-js/max'));
+}
 
 /**
  * Normalise a phone number written any common way (`06 12 34 56 78`, `+33 (0)6…`,
@@ -25,8 +36,19 @@ export function parsePhone(raw: string, defaultRegion: string): { e164: string; 
   // "+33 (0)6 12…": the "(0)" is the national trunk prefix some people write after the
   // country code; it must go, or the number gets one digit too many.
   const cleaned = raw.replace(/\(0\)/g, '').replace(/^\s*00/, '+').trim();
-  const parsed = parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
+  const parsed = libphonenumber().parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
   if (!parsed) return undefined;
   const valid = parsed.isValid() || (parsed.isPossible() && FICTIONAL.some((r) => r.test(parsed.number)));
   return valid ? { e164: parsed.number, landline: parsed.getType() === 'FIXED_LINE' } : undefined;
 }
+
+/** The `phone` column, read by every channel that reaches a phone number (SMS, voice, Signal). */
+export const phoneColumn: AddressColumn = {
+  name: 'phone',
+  example: '+33639980000', // a fictional range (ARCEP)
+  parse(raw, { defaultRegion }) {
+    const parsed = parsePhone(raw, defaultRegion);
+    if (!parsed) return `phone "${raw}" is not a valid number for region ${defaultRegion}; write it in international form like +33 6 12 34 56 78.`;
+    return { value: parsed.e164, ...(parsed.landline && { landline: true }) };
+  },
+};

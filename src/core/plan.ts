@@ -4,11 +4,12 @@
  * checked, every problem collected (not just the first).
  */
 import { createHash } from 'node:crypto';
-import type { Channel, CheckLimits } from '../channels/types.js';
+import type { Channel, CheckLimits } from './channel.js';
+import { addressColumns } from './contacts.js';
 import { contextFactory, type ContextFor } from './context.js';
-import type { BodyKind } from './escape.js';
+import { escapeHtml } from './escape.js';
 import { render } from './render.js';
-import { smsLength, type SmsLength } from './sms-encoding.js';
+import type { SmsLength } from './sms-encoding.js';
 import { resolveTemplate, type Scenario, type TemplateSet } from './templates.js';
 import type { ChannelName, Contact, Problem, Rendered } from './types.js';
 
@@ -36,8 +37,10 @@ export interface PlanInput {
   groups: string[];
   /** --contact: only these people (by name, case-insensitive). */
   contactNames: string[];
-  /** Group targets that get each broadcast once (SLACK_CHANNEL, TELEGRAM_CHAT_ID). */
+  /** Group targets that get each broadcast once (SLACK_CHANNEL, TELEGRAM_CHAT_ID, a Teams webhook…). */
   broadcasts: Partial<Record<ChannelName, string>>;
+  /** With `first`, a channel that cannot work for a contact (SMS to a landline) gives way to the next one. */
+  strategy?: 'all' | 'first';
   limits: CheckLimits;
   now: Date;
   defaultLocale: string;
@@ -66,9 +69,9 @@ export interface Plan {
   unreachable: Contact[];
   /** Worth fixing, but no reason to hold the messages back (an SMS to a landline…). */
   warnings: Problem[];
+  /** What the plan changed on its own, worth saying (a landline called instead of texted). */
+  notes: Problem[];
 }
-
-export const BODY_KIND: Record<ChannelName, BodyKind> = { sms: 'plain', email: 'plain', slack: 'slack', telegram: 'telegram' };
 
 export function deliveryId(runId: string, contactKey: string, channel: string): string {
   return createHash('sha256').update(`${runId}\0${contactKey}\0${channel}`).digest('hex').slice(0, 24);
@@ -83,7 +86,7 @@ export function deliveryId(runId: string, contactKey: string, channel: string): 
 export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => void = () => {}): Plan {
   const problems = new ProblemList();
   const recipients = selectRecipients(input, problems);
-  const plan: Plan = { channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [], warnings: [] };
+  const plan: Plan = { channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [], warnings: [], notes: [] };
   const seenTemplates = new Set<string>();
   const emit = (delivery: Delivery | undefined, broadcast = false) => {
     if (!delivery) return;
@@ -94,31 +97,35 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
     }
     onDelivery(delivery);
   };
-  const contextFor = contextFactory({ variables: input.variables, scenario: input.scenario.name, runId: input.runId, now: input.now });
+  const contextFor = contextFactory({
+    variables: input.variables, scenario: input.scenario.name, runId: input.runId, now: input.now,
+    addressColumns: addressColumns(input.channels).map((c) => c.name),
+  });
 
   for (const contact of recipients) {
-    let reachable = false;
     const context = contextFor(contact);
-    for (const channel of input.channels) {
-      const to = channel.address(contact);
-      if (!to) continue;
-      reachable = true;
-      if (channel.name === 'sms' && contact.landline) {
-        plan.warnings.push({
-          where: `contacts line ${contact.line}`,
-          message: `${contact.name}'s phone ${to} is a landline: the SMS will fail there; add a mobile number, the other channels still go out.`,
-          group: 'contacts',
-        });
+    const channels = input.channels.filter((c) => contact.addresses[c.name]);
+    for (const channel of channels) {
+      const unsuitable = channel.unsuitable?.(contact);
+      if (unsuitable) {
+        const instead = input.strategy === 'first' ? channels.filter((c) => !c.unsuitable?.(contact)).map((c) => c.name) : [];
+        const where = `contacts line ${contact.line}`;
+        if (instead.length > 0) {
+          plan.notes.push({ where, message: `${unsuitable}, so no ${channel.name}: tried on ${instead.join(', ')} instead.`, group: 'contacts' });
+          continue;
+        }
+        plan.warnings.push({ where, message: `${unsuitable}: the ${channel.name} message will fail there; fix the contact (the other channels still go out).`, group: 'contacts' });
       }
-      emit(renderDelivery(input, channel, contact, to, context, problems));
+      emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems));
     }
-    if (!reachable) plan.unreachable.push(contact);
+    if (channels.length === 0) plan.unreachable.push(contact);
   }
   for (const channel of input.channels) {
     const to = input.broadcasts[channel.name];
     if (!to) continue;
     const everyone: Contact = {
       line: 0, name: to, role: '', groups: ['broadcast'], locale: input.defaultLocale, extra: {}, key: `broadcast:${channel.name}`,
+      columns: {}, addresses: { [channel.name]: to },
     };
     emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems), true);
   }
@@ -186,18 +193,20 @@ function renderDelivery(
     });
     return undefined;
   }
-  const body = render(templates, file, contextFor(BODY_KIND[channel.name]));
+  const body = render(templates, file, contextFor(channel.escape));
   if (!body.ok) return void problems.add(body.problem);
 
   const id = deliveryId(input.runId, contact.key, channel.name);
   const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value };
-  if (channel.name === 'email') {
-    const subject = render(templates, file, contextFor('plain'), 'subject');
+  if (channel.subject) {
+    const subject = render(templates, file, contextFor(undefined), 'subject');
     if (!subject.ok) return void problems.add(subject.problem);
     message.subject = subject.value;
-    const htmlFile = resolveTemplate(scenario, 'email', contact.groups, contact.locale, true);
+  }
+  if (channel.html) {
+    const htmlFile = resolveTemplate(scenario, channel.name, contact.groups, contact.locale, true);
     if (htmlFile) {
-      const html = render(templates, htmlFile, contextFor('html'));
+      const html = render(templates, htmlFile, contextFor(escapeHtml));
       if (!html.ok) return void problems.add(html.problem);
       message.html = html.value;
     }
@@ -208,7 +217,7 @@ function renderDelivery(
   return {
     id, channel: channel.name, message, template: file.path, locale: contact.locale,
     contact: { key: contact.key, name: contact.name, ...(contact.line > 0 && { line: contact.line }) },
-    ...(channel.name === 'sms' && { sms: smsLength(message.text) }),
+    ...(channel.measure && { sms: channel.measure(message.text) }),
   };
 }
 

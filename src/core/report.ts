@@ -21,7 +21,7 @@ export interface RunReport {
   /** Everything planned reached an end (delivered, failed or skipped). */
   complete: boolean;
   journal: string;
-  channels: Partial<Record<ChannelName, ChannelCounts>>;
+  channels: Record<ChannelName, ChannelCounts>;
   people: { targeted: number; reached: number; notReached: number };
   failures: { contact: string; channel: ChannelName; to: string; reason: string; attempts: number }[];
   /** People reached on no channel, with every reason. The list a crisis lead must act on. */

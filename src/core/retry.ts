@@ -2,7 +2,7 @@
  * The one place that decides whether a failed attempt is tried again, and when.
  * Exponential backoff with full jitter, never shorter than the provider's Retry-After.
  */
-import { PermanentError, RetryableError } from '../channels/errors.js';
+import { PermanentError, RetryableError } from './delivery-errors.js';
 
 export interface RetryPolicy {
   maxAttempts: number;

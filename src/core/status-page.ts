@@ -452,7 +452,7 @@ export async function writeStatusPage(options: StatusPageOptions): Promise<{ fil
   }
   if (!files.template) throw new UserError(`No status-page/index.hbs found in ${displayPath(options.templatesDir)} or the shipped templates.`);
   const strings = loadStrings(stringFiles);
-  const defaults = Object.fromEntries(Object.entries(loadTemplateSet(options.templatesDir).variables).map(([k, v]) => [k, v.value]));
+  const defaults = Object.fromEntries(Object.entries(loadTemplateSet(options.templatesDir, [] /* only variables.yaml is read here */).variables).map(([k, v]) => [k, v.value]));
 
   const status = buildStatus(readPublishedRuns(cwd), defaults, options.now ?? new Date());
   let html: string;

@@ -9,7 +9,8 @@ import { join, relative } from 'node:path';
 import Handlebars from 'handlebars';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
-import { CHANNEL_NAMES, type ChannelName } from './types.js';
+import type { Channel } from './channel.js';
+import type { ChannelName } from './types.js';
 
 /** Folders of the template directory that are not scenarios. */
 const NOT_SCENARIOS = new Set(['partials', 'status-page']);
@@ -56,7 +57,10 @@ export interface TemplateSet {
   handlebars: typeof Handlebars;
 }
 
-export function loadTemplateSet(dir: string): TemplateSet {
+/** The channel declarations template file names are checked against. */
+export type TemplateChannels = readonly Pick<Channel, 'name' | 'html'>[];
+
+export function loadTemplateSet(dir: string, channels: TemplateChannels): TemplateSet {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(`Template directory ${dir} does not exist; pass one with --templates DIR or set NOTIFY_TEMPLATES.`);
   }
@@ -71,13 +75,13 @@ export function loadTemplateSet(dir: string): TemplateSet {
   const scenarios = new Map<string, Scenario>();
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory() && !NOT_SCENARIOS.has(entry.name)) {
-      scenarios.set(entry.name, loadScenario(join(dir, entry.name), entry.name));
+      scenarios.set(entry.name, loadScenario(join(dir, entry.name), entry.name, channels));
     }
   }
   return { dir, variables: stringValues(variables), scenarios, handlebars };
 }
 
-function loadScenario(dir: string, name: string): Scenario {
+function loadScenario(dir: string, name: string, channels: TemplateChannels): Scenario {
   const meta = readYaml(join(dir, 'scenario.yaml')) as {
     description?: string | Record<string, string>;
     groups?: string[];
@@ -94,7 +98,7 @@ function loadScenario(dir: string, name: string): Scenario {
   };
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs'))) {
     const path = displayPath(join(dir, file));
-    const parsed = parseFileName(file);
+    const parsed = parseFileName(file, channels);
     if (typeof parsed === 'string') {
       scenario.badFiles.push({ path, message: parsed });
       continue;
@@ -111,13 +115,14 @@ function loadScenario(dir: string, name: string): Scenario {
 }
 
 /** `email.vip.fr.html.hbs` → channel email, audience vip, locale fr, html. */
-export function parseFileName(file: string): Omit<TemplateFile, 'path' | 'source' | 'bodyLineOffset'> | string {
+export function parseFileName(file: string, channels: TemplateChannels): Omit<TemplateFile, 'path' | 'source' | 'bodyLineOffset'> | string {
   const parts = file.slice(0, -'.hbs'.length).split('.');
-  const channel = parts.shift() as ChannelName;
-  if (!CHANNEL_NAMES.includes(channel)) {
-    return `"${channel}" is not a channel; name template files <channel>[.<audience>][.<locale>].hbs with channel one of ${CHANNEL_NAMES.join(', ')}.`;
+  const channel: ChannelName = parts.shift()!;
+  const declared = channels.find((c) => c.name === channel);
+  if (!declared) {
+    return `"${channel}" is not a channel; name template files <channel>[.<audience>][.<locale>].hbs with channel one of ${channels.map((c) => c.name).join(', ')}.`;
   }
-  const html = channel === 'email' && parts.at(-1) === 'html';
+  const html = declared.html === true && parts.at(-1) === 'html';
   if (html) parts.pop();
   const locale = parts.length > 0 && LOCALE.test(parts.at(-1)!) ? parts.pop() : undefined;
   if (parts.length > 1) return `too many parts in the name; use <channel>[.<audience>][.<locale>].hbs.`;

@@ -1,7 +1,7 @@
 /** The vocabulary shared by every layer: contacts, rendered messages, receipts. */
 
-export const CHANNEL_NAMES = ['sms', 'email', 'slack', 'telegram'] as const;
-export type ChannelName = (typeof CHANNEL_NAMES)[number];
+/** A channel's name: `sms`, `email`, `voice`… (the registry in src/channels/index.ts holds the list). */
+export type ChannelName = string;
 
 export interface Contact {
   /** Line of the contacts file this contact came from (1-based, header is line 1). */
@@ -9,15 +9,12 @@ export interface Contact {
   name: string;
   role: string;
   groups: string[];
-  /** E.164, e.g. +33612345678. */
-  phone?: string;
+  /** Address columns the channels declare, normalised (phone in E.164, email lower-cased…); empty cells absent. */
+  columns: Record<string, string>;
+  /** Where this contact is reached, per channel: filled from the columns each channel reads. */
+  addresses: Record<ChannelName, string>;
   /** The phone is certainly a landline: SMS to it will fail. */
   landline?: boolean;
-  email?: string;
-  /** Member id (U…), channel id (C…) or #channel-name. */
-  slack?: string;
-  /** Numeric chat id. */
-  telegram?: string;
   locale: string;
   /** Unknown columns, kept as template variables ({{contact.<column>}}). */
   extra: Record<string, string>;
@@ -29,7 +26,7 @@ export interface Contact {
 export interface Rendered {
   deliveryId: string;
   channel: ChannelName;
-  /** Address on the channel: E.164 phone, email, Slack id/channel, Telegram chat id. */
+  /** Address on the channel: E.164 phone, email, Slack id/channel, Telegram chat id, webhook… */
   to: string;
   text: string;
   /** Email only. */

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { email, messageIdFor, serverOptions } from '../../src/channels/email.js';
-import { PermanentError, RetryableError } from '../../src/channels/errors.js';
-import type { Transport } from '../../src/channels/types.js';
+import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
+import type { Transport } from '../../src/core/channel.js';
 import { loadConfig } from '../../src/config.js';
-import type { Contact, Rendered } from '../../src/core/types.js';
+import type { Rendered } from '../../src/core/types.js';
 import { startSmtpFake } from '../fakes/smtp.js';
 import type { ProviderFake } from '../fakes/provider.js';
 
@@ -228,9 +228,10 @@ describe('email plan side', () => {
     expect(email.check(mail(), limits)).toEqual([]);
   });
 
-  it('address() is the email column; missingConfig() names the unset variables', () => {
-    expect(email.address({ email: 'a@example.com' } as Contact)).toBe('a@example.com');
-    expect(email.address({} as Contact)).toBeUndefined();
+  it('reads the email column, lower-cased and checked; missingConfig() names the unset variables', () => {
+    expect(email.columns.map((c) => c.name)).toEqual(['email']);
+    expect(email.columns[0]!.parse('A@Example.com', { defaultRegion: 'FR' })).toEqual({ value: 'a@example.com' });
+    expect(email.columns[0]!.parse('not-an-address', { defaultRegion: 'FR' })).toMatch(/not a valid address/);
     expect(email.missingConfig(configFor({}))).toEqual(['SMTP_URL', 'MAIL_FROM']);
     expect(email.missingConfig(configFor({ SMTP_URL: 'smtp://h:25' }))).toEqual(['MAIL_FROM']);
     expect(email.missingConfig(configFor(fake.env))).toEqual([]);

@@ -6,11 +6,11 @@ import { closedPort } from '../helpers/channel.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/channels/errors.js';
+import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
 import { slack } from '../../src/channels/slack.js';
-import type { Transport } from '../../src/channels/types.js';
+import type { Transport } from '../../src/core/channel.js';
 import { loadConfig } from '../../src/config.js';
-import type { Contact, Rendered } from '../../src/core/types.js';
+import type { Rendered } from '../../src/core/types.js';
 import { startSlackFake } from '../fakes/slack.js';
 
 let fake: Awaited<ReturnType<typeof startSlackFake>>;
@@ -181,8 +181,9 @@ describe('slack plan side', () => {
   });
 
   it('address(), broadcastAddress() and missingConfig()', () => {
-    expect(slack.address({ slack: 'U0ALICE' } as Contact)).toBe('U0ALICE');
-    expect(slack.address({} as Contact)).toBeUndefined();
+    expect(slack.columns.map((c) => c.name)).toEqual(['slack']);
+    expect(slack.columns[0]!.parse('U0ALICE', { defaultRegion: 'FR' })).toEqual({ value: 'U0ALICE' });
+    expect(slack.columns[0]!.parse('@alice', { defaultRegion: 'FR' })).toMatch(/neither a member id/);
     expect(slack.broadcastAddress!(configFor({ SLACK_CHANNEL: '#crisis' }))).toBe('#crisis');
     expect(slack.missingConfig(configFor({}))).toEqual(['SLACK_BOT_TOKEN']);
     expect(slack.missingConfig(configFor(fake.env))).toEqual([]);

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sms } from '../../src/channels/sms.js';
 import { closedPort, rejection } from '../helpers/channel.js';
-import { PermanentError, RetryableError } from '../../src/channels/errors.js';
-import type { Transport } from '../../src/channels/types.js';
+import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
+import type { Transport } from '../../src/core/channel.js';
 import { loadConfig } from '../../src/config.js';
 import type { Rendered } from '../../src/core/types.js';
 import { startTwilioFake } from '../fakes/twilio.js';
@@ -230,7 +230,9 @@ describe('sms channel: planning', () => {
     expect(sms.missingConfig(loadConfig({ ...fake.env }, cwd))).toEqual([]);
   });
 
-  it('addresses a contact by phone', () => {
-    expect(sms.address({ phone: to } as Parameters<typeof sms.address>[0])).toBe(to);
+  it('addresses a contact by phone, and declines landlines', () => {
+    expect(sms.columns.map((c) => c.name)).toEqual(['phone']);
+    expect(sms.unsuitable?.({ name: 'A', columns: { phone: '+33199001234' }, landline: true } as unknown as Parameters<NonNullable<typeof sms.unsuitable>>[0])).toMatch(/landline/);
+    expect(sms.unsuitable?.({ name: 'A', columns: { phone: to } } as unknown as Parameters<NonNullable<typeof sms.unsuitable>>[0])).toBeUndefined();
   });
 });

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/channels/errors.js';
+import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
 import { telegram } from '../../src/channels/telegram.js';
 import { closedPort, rejection } from '../helpers/channel.js';
-import type { Transport } from '../../src/channels/types.js';
+import type { Transport } from '../../src/core/channel.js';
 import { loadConfig } from '../../src/config.js';
 import type { Rendered } from '../../src/core/types.js';
 import { parseTelegramHtml, startTelegramFake } from '../fakes/telegram.js';
@@ -197,6 +197,8 @@ describe('telegram channel: planning', () => {
   });
 
   it('addresses a contact by chat id', () => {
-    expect(telegram.address({ telegram: '-10042' } as Parameters<typeof telegram.address>[0])).toBe('-10042');
+    expect(telegram.columns.map((c) => c.name)).toEqual(['telegram']);
+    expect(telegram.columns[0]!.parse('-10042', { defaultRegion: 'FR' })).toEqual({ value: '-10042' });
+    expect(telegram.columns[0]!.parse('@someone', { defaultRegion: 'FR' })).toMatch(/not a numeric chat id/);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { CHANNEL_LIST } from '../../src/channels/index.js';
 import { parseContacts } from '../../src/core/contacts.js';
 import { UserError } from '../../src/errors.js';
 
-const options = { defaultRegion: 'FR', defaultLocale: 'fr' };
+const options = { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST };
 const parse = (text: string) => parseContacts(text, 'contacts.csv', options);
 
 describe('parseContacts', () => {
@@ -14,8 +15,9 @@ describe('parseContacts', () => {
     expect(invalid).toEqual([]);
     expect(contacts).toEqual([
       {
-        line: 2, name: 'Élodie Marchand', role: 'crisis-lead', groups: ['staff', 'crisis-team'], phone: '+33639981234',
-        email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001', locale: 'fr', extra: {}, key: '+33639981234',
+        line: 2, name: 'Élodie Marchand', role: 'crisis-lead', groups: ['staff', 'crisis-team'], locale: 'fr', extra: {}, key: '+33639981234',
+        columns: { phone: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001' },
+        addresses: { sms: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001' },
       },
     ]);
   });
@@ -23,7 +25,7 @@ describe('parseContacts', () => {
   it('reads a French Excel export: semicolons, BOM, CRLF, quoted fields', () => {
     const text = '\uFEFFname;role;groups;phone;email;slack;telegram;locale\r\n"Dupont; Jean";client;vip;+33 (0)6 39 98 00 01;;;;en\r\n';
     const { contacts } = parse(text);
-    expect(contacts[0]).toMatchObject({ name: 'Dupont; Jean', phone: '+33639980001', locale: 'en', groups: ['vip'] });
+    expect(contacts[0]).toMatchObject({ name: 'Dupont; Jean', columns: { phone: '+33639980001' }, locale: 'en', groups: ['vip'] });
   });
 
   it.each([
@@ -33,7 +35,7 @@ describe('parseContacts', () => {
     ['+44 7700 900123', '+447700900123'],
     ['01.99.00.12.34', '+33199001234'],
   ])('normalises phone %s to %s', (raw, e164) => {
-    expect(parse(`name,phone\nA,${raw}\n`).contacts[0]?.phone).toBe(e164);
+    expect(parse(`name,phone\nA,${raw}\n`).contacts[0]?.columns.phone).toBe(e164);
   });
 
   it('reports every bad row with its line and keeps the good ones', () => {
@@ -64,7 +66,8 @@ describe('parseContacts', () => {
         'Robert,,,BOB@example.com,\n',
     );
     expect(contacts).toHaveLength(2);
-    expect(contacts[0]).toMatchObject({ name: 'Ann', groups: ['staff', 'vip'], email: 'ann@example.com', slack: 'U0ANN' });
+    expect(contacts[0]).toMatchObject({ name: 'Ann', groups: ['staff', 'vip'], columns: { email: 'ann@example.com', slack: 'U0ANN' } });
+    expect(contacts[0]!.addresses).toMatchObject({ email: 'ann@example.com', slack: 'U0ANN' });
     expect(notices.map((n) => n.where)).toEqual(['contacts.csv:3', 'contacts.csv:5']);
     expect(notices[0]!.message).toContain('same person as line 2');
   });

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHANNELS } from '../../src/channels/index.js';
+import { CHANNEL_LIST, channelNamed } from '../../src/channels/index.js';
 import { parseContacts } from '../../src/core/contacts.js';
 import { buildPlan, type Delivery, type PlanInput } from '../../src/core/plan.js';
 import { loadTemplateSet, parseFileName, resolveTemplate } from '../../src/core/templates.js';
 import { resolveVariables } from '../../src/core/variables.js';
 import { ROOT } from '../helpers/cli.js';
 
-const templates = loadTemplateSet(join(ROOT, 'test/fixtures/templates-basic'));
+const templates = loadTemplateSet(join(ROOT, 'test/fixtures/templates-basic'), CHANNEL_LIST);
 const outage = templates.scenarios.get('outage')!;
 const contacts = parseContacts(
   'name,groups,phone,email,slack,telegram,locale,company\n' +
@@ -17,14 +17,14 @@ const contacts = parseContacts(
     '<b>Tom & Jerry</b>,staff,06 39 98 00 04,tom@example.com,#crisis-room,100000004,en,"A<B"\n' +
     'Nobody,staff,,,,,fr,\n',
   'contacts.csv',
-  { defaultRegion: 'FR', defaultLocale: 'fr' },
+  { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST },
 ).contacts;
 
 function plan(overrides: Partial<PlanInput> = {}) {
   const deliveries: Delivery[] = [];
   const result = buildPlan({
     runId: 'run-1', scenario: outage, templates, contacts,
-    channels: Object.values(CHANNELS), variables: resolveVariables(templates, outage, {}, true).values,
+    channels: [...CHANNEL_LIST], variables: resolveVariables(templates, outage, {}, true).values,
     groups: [], contactNames: [], broadcasts: {}, limits: { maxSmsSegments: 2 },
     now: new Date('2026-11-25T01:14:00Z'), defaultLocale: 'fr', ...overrides,
   }, (d) => deliveries.push(d));
@@ -34,13 +34,13 @@ const find = (p: ReturnType<typeof plan>, name: string, channel: string) =>
   p.deliveries.find((d) => d.contact.name === name && d.channel === channel);
 
 describe('template file names', () => {
-  const _ = (file: string, expected: unknown) => () => expect(parseFileName(file)).toEqual(expected);
+  const _ = (file: string, expected: unknown) => () => expect(parseFileName(file, CHANNEL_LIST)).toEqual(expected);
   it('generic', _('sms.hbs', { channel: 'sms', html: false }));
   it('locale', _('sms.fr.hbs', { channel: 'sms', html: false, locale: 'fr' }));
   it('audience', _('sms.vip.hbs', { channel: 'sms', html: false, audience: 'vip' }));
   it('audience and locale', _('email.vip.en.hbs', { channel: 'email', html: false, audience: 'vip', locale: 'en' }));
   it('html alternative', _('email.vip.en.html.hbs', { channel: 'email', html: true, audience: 'vip', locale: 'en' }));
-  it('unknown channel', () => expect(parseFileName('fax.hbs')).toMatch(/"fax" is not a channel/));
+  it('unknown channel', () => expect(parseFileName('fax.hbs', CHANNEL_LIST)).toMatch(/"fax" is not a channel/));
 });
 
 describe('template resolution falls back from the most specific file', () => {
@@ -94,7 +94,7 @@ describe('buildPlan', () => {
   });
 
   it('filters by channel, group and contact', () => {
-    expect(plan({ channels: [CHANNELS.sms] }).deliveries.map((d) => d.contact.name).sort()).toEqual(['<b>Tom & Jerry</b>', 'Ann', 'Bé']);
+    expect(plan({ channels: [channelNamed('sms')] }).deliveries.map((d) => d.contact.name).sort()).toEqual(['<b>Tom & Jerry</b>', 'Ann', 'Bé']);
     expect(new Set(plan({ groups: ['vip'] }).deliveries.map((d) => d.contact.name))).toEqual(new Set(['Bé', 'Carl']));
     expect(new Set(plan({ contactNames: ['ann'] }).deliveries.map((d) => d.contact.name))).toEqual(new Set(['Ann']));
   });
@@ -122,7 +122,7 @@ describe('buildPlan', () => {
 
   it('reports an undeclared variable with file and line, once, with a count', () => {
     const broken = templates.scenarios.get('broken')!;
-    const p = plan({ scenario: broken, channels: [CHANNELS.sms, CHANNELS.email] });
+    const p = plan({ scenario: broken, channels: [channelNamed('sms'), channelNamed('email')] });
     const where = p.problems.map((x) => x.where.replace(/^.*fixtures\//, ''));
     expect(where).toContain('templates-basic/broken/sms.hbs:2');
     expect(where).toContain('templates-basic/broken/email.hbs:5');
@@ -133,7 +133,7 @@ describe('buildPlan', () => {
 
   it('rejects SMS above the segment budget', () => {
     const long = resolveVariables(templates, outage, { eta: 'ê'.repeat(200) }, true).values;
-    const p = plan({ variables: long, channels: [CHANNELS.sms] });
+    const p = plan({ variables: long, channels: [channelNamed('sms')] });
     expect(p.problems.length).toBeGreaterThan(0);
     expect(p.problems[0]!.group).toBe('limits');
   });

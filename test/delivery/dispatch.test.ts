@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/channels/errors.js';
-import type { Transport } from '../../src/channels/types.js';
+import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
+import type { Transport } from '../../src/core/channel.js';
 import { dispatch, type ChannelLimits, type DispatchOptions, type Outcome, type Strategy } from '../../src/core/dispatch.js';
 import { Journal, type JournalEntry } from '../../src/core/journal.js';
 import type { Delivery } from '../../src/core/plan.js';

@@ -7,7 +7,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JournalEntry } from '../../src/core/journal.js';
-import type { ChannelName } from '../../src/core/types.js';
+/** The channels these delivery tests run against their fakes. */
+export type ChannelName = 'sms' | 'email' | 'slack' | 'telegram';
 import type { Received } from '../fakes/provider.js';
 import { BIN, tempDir, type CliResult } from '../helpers/cli.js';
 
@@ -117,7 +118,7 @@ export function copiesPerDelivery(fakes: Fakes, planned: Planned[]): Map<string,
   const byChannel = Object.fromEntries(
     (['sms', 'email', 'slack', 'telegram'] as ChannelName[]).map((c) => [c, received(fakes[c].messages)]),
   ) as Record<ChannelName, Map<string, number>>;
-  return new Map(planned.map((p) => [p.id, byChannel[p.channel].get(p.message.to) ?? 0]));
+  return new Map(planned.map((p) => [p.id, byChannel[p.channel as ChannelName].get(p.message.to) ?? 0]));
 }
 
 /** A running CLI process: tests wait on the journal, then signal it. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Journal, readJournal, replay, type JournalEntry, type NewEntry } from '../../src/core/journal.js';
 import type { Delivery } from '../../src/core/plan.js';
 import { buildReport } from '../../src/core/report.js';
-import type { ChannelName } from '../../src/core/types.js';
+import type { ChannelName } from './helpers.js';
 import { tempDir } from '../helpers/cli.js';
 
 const AT = '2025-01-01T00:00:00.000Z';

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry, NewEntry, RunInfo } from '../../src/core/journal.js';
 import type { Delivery } from '../../src/core/plan.js';
 import type { RunReport } from '../../src/core/report.js';
-import type { ChannelName } from '../../src/core/types.js';
+import type { ChannelName } from './helpers.js';
 import { baseEnv, runCli, tempDir } from '../helpers/cli.js';
 import { startAllFakes } from '../helpers/fakes.js';
 import { journal, pathOf } from './helpers.js';

@@ -3,7 +3,7 @@
  * jitter is injected (`random`), so every row is exact.
  */
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/channels/errors.js';
+import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
 import { classify, DEFAULT_RETRY, retryDelay, type FailureFacts, type RetryPolicy } from '../../src/core/retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000, attemptTimeoutMs: 20_000 };

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report.js';
-import type { ChannelName } from '../../src/core/types.js';
+import type { ChannelName } from './helpers.js';
 import { baseEnv, runCli } from '../helpers/cli.js';
 import { startAllFakes } from '../helpers/fakes.js';
 import { copiesPerDelivery, journal, pathOf, phone, plannedIn, runIdIn, workdir, type Person } from './helpers.js';

@@ -1,7 +1,7 @@
 /** Small helpers shared by the channel tests. */
 import { createServer } from 'node:net';
 import { expect } from 'vitest';
-import type { PermanentError, RetryableError } from '../../src/channels/errors.js';
+import type { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
 
 /** The error a promise rejects with (fails the test if it resolves). */
 export async function rejection(promise: Promise<unknown>): Promise<PermanentError | RetryableError> {

@@ -2,6 +2,7 @@
  * importContacts over the fixture exports: exact rows, counts and line numbers; and what
  * it writes is read back by readContacts (the rules a send uses) without a complaint.
  */
+import { CHANNEL_LIST } from '../../src/channels/index.js';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -79,10 +80,10 @@ describe('an Excel (French) export: ";", Windows-1252, no BOM, CRLF', () => {
         'Hélène Crépin,,vip|staff,+33199001234,helene.crepin@example.com,,,fr,"Siège\nParis"\n' +
         'Anaïs Lefèvre,,staff,,,,,,\n',
     );
-    const list = readContacts(path, { defaultRegion: 'FR', defaultLocale: 'fr' });
+    const list = readContacts(path, { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST });
     expect(list.invalid).toEqual([]);
     expect(list.notices).toEqual([]);
-    expect(list.contacts.map((c) => [c.name, c.phone, c.groups, c.locale, c.extra])).toEqual([
+    expect(list.contacts.map((c) => [c.name, c.columns.phone, c.groups, c.locale, c.extra])).toEqual([
       ['Élodie Marchand', '+33639981234', ['cellule de crise', 'direction', 'astreinte'], 'fr', { societe: 'ACME' }],
       ['Jérôme Cœur', '+33639981235', ['staff'], 'en', { societe: 'Dupont; Fils' }],
       ['Hélène Crépin', '+33199001234', ['vip', 'staff'], 'fr', { societe: 'Siège\nParis' }],
@@ -116,9 +117,9 @@ describe('a Google Sheets export: ",", UTF-8 with BOM, multi-line cells', () => 
     const { path, text } = await written(await fromFixture('google-sheets.csv', 'GB'));
     expect(text.split('\n')[3]).toBe('Ben Carter,,vip,+447700900124,ben@example.co.uk,#crisis-room,-100200300,en,');
     expect(text).toContain("\n'=1+2,,,,gus@example.com,,,,\n");
-    const list = readContacts(path, { defaultRegion: 'FR', defaultLocale: 'fr' });
+    const list = readContacts(path, { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST });
     expect(list.invalid).toEqual([]);
-    expect(list.contacts.map((c) => [c.name, c.phone ?? '', c.telegram ?? ''])).toEqual([
+    expect(list.contacts.map((c) => [c.name, c.columns.phone ?? '', c.columns.telegram ?? ''])).toEqual([
       ['Ava Thompson', '+447700900123', '100000001'],
       ['Ben Carter', '+447700900124', '-100200300'],
       ['Chloé Martin', '+33639981240', ''],
