@@ -125,13 +125,12 @@ cp "$(npm root --global)/crisis-notify/contacts.example.csv" export.csv
 notify contacts import export.csv 2>/dev/null && [ -s contacts.csv ] || fail "notify contacts import export.csv did not write contacts.csv"
 notify contacts check >/dev/null 2>&1 || fail "notify contacts check failed"
 notify preview outage --contact "$(sed -n 2p contacts.csv | cut -d, -f1)" >/dev/null 2>&1 || fail "notify preview outage --contact NAME failed"
-notify check --json 2>/dev/null >check.json || fail "notify check failed on the imported list and copied templates"
-[ "$(node -p 'require("./check.json").contacts.file')" = "$PWD/contacts.csv" ] || fail "notify check did not use ./contacts.csv"
 notify preview outage --json 2>/dev/null | node -e '
+  const { resolve } = require("node:path");
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const dir = process.argv[1] + "/templates/";
-    for (const p of JSON.parse(s)) if (!p.template.startsWith(dir)) { console.error(`${p.template} is not in ${dir}`); process.exit(1); }
-  });' "$PWD" || fail "notify does not use ./templates once it is there"
+    const dir = resolve("templates") + "/";
+    for (const p of JSON.parse(s)) if (!resolve(p.template).startsWith(dir)) { console.error(`${p.template} is not in ${dir}`); process.exit(1); }
+  });' || fail "notify does not use ./templates once it is there"
 notify outage --dry-run --var eta=14:00 >/dev/null 2>&1 || fail "notify outage --dry-run --var eta=14:00 failed"
 notify update --dry-run --var eta=16:00 --var progress="the provider found the fault" >/dev/null 2>&1 || fail "notify update --dry-run failed"
 notify resolved --dry-run >/dev/null 2>&1 || fail "notify resolved --dry-run failed"
@@ -141,7 +140,20 @@ set +e
 out=$(notify outage --yes --var eta=14:00 2>&1 </dev/null); code=$?
 set -e
 [ "$code" = 2 ] && grep -q 'nothing was sent' <<<"$out" || fail "a live send without credentials did not stop with exit 2 and \"nothing was sent\" (exit $code)"
-ok "from another folder: templates copied from \$(npm root --global)/crisis-notify, contacts import, contacts check, preview, check, dry runs of outage/update/resolved, report and status-page work; a live send without credentials stops, exit 2"
+# Credentials from a .env file in the working folder (README "Setting up your plan", 3).
+# A plain check only looks that they are set; it opens no connection.
+cat >.env <<'ENV'
+TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000
+TWILIO_AUTH_TOKEN=install-check-not-a-token
+TWILIO_FROM=+15005550006
+SMTP_URL=smtp://install-check:not-a-password@127.0.0.1:2525
+MAIL_FROM=crisis@example.com
+SLACK_BOT_TOKEN=xoxb-install-check-not-a-token
+TELEGRAM_BOT_TOKEN=123456:install-check-not-a-token
+ENV
+notify check --json 2>"$work/step.log" >check.json || { cat "$work/step.log" >&2; fail "notify check failed on the imported list, copied templates and .env"; }
+[ "$(node -p 'require("./check.json").contacts.file')" = "$PWD/contacts.csv" ] || fail "notify check did not use ./contacts.csv"
+ok "from another folder: templates copied from \$(npm root --global)/crisis-notify, contacts import, contacts check, preview, dry runs of outage/update/resolved, report and status-page work; a live send without credentials stops, exit 2; with credentials in ./.env, notify check passes"
 
 echo "install-check: verified ${#verified[@]} things about installing crisis-notify as documented:"
 for line in "${verified[@]}"; do echo "  ✓ $line"; done
