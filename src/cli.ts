@@ -43,6 +43,8 @@ function planOptions(command: Command): Command {
 tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outage, update, resolved, drill, or one of your own'))
   .option('-n, --dry-run', 'plan, render and record everything, send nothing (opens no network connection)')
   .option('-y, --yes', 'send without asking for confirmation (needed without a terminal)')
+  .option('--confirm-threshold <n>', 'above this many people, type the count to confirm (default 50)')
+  .option('--expect-count <n>', 'with --yes: the number of people the plan must reach, or nothing is sent')
   .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
@@ -53,6 +55,7 @@ Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
   $ notify outage --var eta=14:00                send the outage messages (asks to confirm)
   $ notify update --var eta=16:00 --var progress="the provider found the fault" --yes
+  $ notify outage --var eta=14:00 --yes --expect-count 2000   a script: stops if the list changed
   $ notify drill --group crisis-team --channels sms,telegram
   $ notify resolved --json --yes > result.json
 
