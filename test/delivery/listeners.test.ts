@@ -15,6 +15,7 @@ beforeAll(async () => {
 afterAll(() => fakes.close());
 
 it('sends a few hundred messages with many in flight and prints no MaxListenersExceededWarning', async () => {
+  fakes.sms.messages.length = 0;
   const cwd = workdir(crowd(300)); // 300 SMS, 300 emails, 150 Telegram, 100 Slack
   // 8 in flight per channel: 32 attempts at once, well past Node's limit of 10 listeners.
   const result = await runCli(['outage', '--yes', '--var', 'eta=14:00', '--rate', 'all=off', '--concurrency', 'all=8'], {
@@ -22,5 +23,16 @@ it('sends a few hundred messages with many in flight and prints no MaxListenersE
   });
   expect(result.code).toBe(0);
   expect(fakes.sms.messages).toHaveLength(300);
+  expect(result.stderr).not.toMatch(/MaxListenersExceeded|memory leak/);
+}, 120_000);
+
+it('prints no MaxListenersExceededWarning when many messages wait to be retried at once', async () => {
+  const cwd = workdir(crowd(40));
+  // The first 16 sends, all in flight together, are told to come back in 2 s: 16 retry waits at once.
+  fakes.sms.fail(...Array.from({ length: 16 }, () => ({ kind: 'rate-limit' as const, retryAfterS: 2 })));
+  const result = await runCli(['outage', '--yes', '--var', 'eta=14:00', '--channels', 'sms', '--rate', 'all=off', '--concurrency', 'sms=16'], {
+    cwd, env: baseEnv(fakes.env),
+  });
+  expect(result.code).toBe(0);
   expect(result.stderr).not.toMatch(/MaxListenersExceeded|memory leak/);
 }, 120_000);
