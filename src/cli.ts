@@ -153,15 +153,33 @@ contacts
   .option('--map <Header=field>', 'map a column by hand, e.g. --map "Portable=phone" (repeatable)', collect)
   .option('--region <code>', 'phone region for national numbers (default: $NOTIFY_DEFAULT_REGION or FR)')
   .option('--strict', 'refuse to write anything if any row is rejected')
-  .option('--force', 'replace the output file if it exists')
+  .option('--force', 'replace the output file if it exists (the changes are shown first)')
+  .option('--dry-run', 'show the import and what would change in the output file; write nothing')
+  .option('-y, --yes', 'write even if more than 10 % of the people on the existing list would be removed')
   .option('--json', 'print the import summary as JSON on stdout')
   .addHelpText('after', `
 Examples:
   $ notify contacts import export.csv
+  $ notify contacts import new-export.csv --dry-run          what would change in contacts.csv
   $ notify contacts import liste.csv --map "Portable=phone" --map "Service=groups" -o contacts.csv --force`)
   .action(async (file: string, flags) => {
     const { contactsImport } = await import('./commands/contacts-import.js');
     process.exitCode = await contactsImport(file, flags);
+  });
+contacts
+  .command('diff')
+  .description('what changes between two contact lists: added, removed, changed (old → new), unchanged')
+  .argument('<before>', 'the list as it was (e.g. the contacts.csv of the main branch)')
+  .argument('<after>', 'the list as it is now')
+  .option('--json', 'print the diff as JSON on stdout')
+  .option('--mask', 'mask phone numbers and emails (always on when CI is set)')
+  .addHelpText('after', `
+Examples:
+  $ notify contacts diff contacts.csv new-contacts.csv
+  $ git show main:contacts.csv > /tmp/before.csv && notify contacts diff /tmp/before.csv contacts.csv`)
+  .action(async (before: string, after: string, flags) => {
+    const { contactsDiff } = await import('./commands/contacts-diff.js');
+    process.exitCode = await contactsDiff(before, after, flags);
   });
 contacts
   .command('check')

@@ -44,7 +44,7 @@ export async function confirmSend(out: Output, options: ConfirmOptions): Promise
   if (expectCount !== undefined && expectCount !== people) {
     throw new UserError(`--expect-count ${count(expectCount)} does not match the plan, which reaches ${persons(people ?? 0)}; check the list and filters, then correct the count; nothing was sent.`);
   }
-  const interactive = process.stdin.isTTY && process.stderr.isTTY && !options.ci;
+  const interactive = canAsk(options.ci);
   if (options.yes && !(big && !interactive && expectCount === undefined)) return;
   const messages = plural(options.messages, 'message');
   if (!interactive) {
@@ -54,23 +54,35 @@ export async function confirmSend(out: Output, options: ConfirmOptions): Promise
         : `This would send ${messages}; without a terminal to confirm, add --yes to send them${big ? ` and --expect-count ${people}` : ''}${options.alternative ?? ''}; nothing was sent.`,
     );
   }
+  const on = options.channels ? ` on ${plural(options.channels, 'channel')}` : '';
+  if (big) {
+    const answer = await ask(out.color.bold(`Type ${count(people!)} to send ${messages} to ${persons(people!)}${on}: `));
+    if (Number(answer.replace(/[\s,._']/g, '')) !== people || answer === '') {
+      throw new UserError(`Not confirmed (typed "${answer}", expected ${count(people!)}); nothing was sent.`);
+    }
+  } else if (!(await askYesNo(out.color.bold(`Send ${messages}${people === undefined ? '' : ` to ${persons(people)}`}${on} now? [y/N] `)))) {
+    throw new UserError('Not confirmed; nothing was sent.');
+  }
+}
+
+/** A person is there to answer: stdin and stderr are terminals, and CI is not set. */
+export function canAsk(ci: boolean): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ci;
+}
+
+/** One question on the terminal; Ctrl-C answers "". */
+async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const interrupted = new AbortController();
   rl.once('SIGINT', () => interrupted.abort());
   try {
-    const on = options.channels ? ` on ${plural(options.channels, 'channel')}` : '';
-    if (big) {
-      const question = out.color.bold(`Type ${count(people!)} to send ${messages} to ${persons(people!)}${on}: `);
-      const answer = await rl.question(question, { signal: interrupted.signal }).catch(() => '');
-      if (Number(answer.replace(/[\s,._']/g, '')) !== people || answer.trim() === '') {
-        throw new UserError(`Not confirmed (typed "${answer.trim()}", expected ${count(people!)}); nothing was sent.`);
-      }
-    } else {
-      const question = out.color.bold(`Send ${messages}${people === undefined ? '' : ` to ${persons(people)}`}${on} now? [y/N] `);
-      const answer = await rl.question(question, { signal: interrupted.signal }).catch(() => '');
-      if (!/^(y|yes|o|oui)$/i.test(answer.trim())) throw new UserError('Not confirmed; nothing was sent.');
-    }
+    return (await rl.question(question, { signal: interrupted.signal }).catch(() => '')).trim();
   } finally {
     rl.close();
   }
+}
+
+/** y/yes/o/oui is yes; anything else, Ctrl-C included, is no. */
+export async function askYesNo(question: string): Promise<boolean> {
+  return /^(y|yes|o|oui)$/i.test(await ask(question));
 }

@@ -84,7 +84,7 @@ describe('notify contacts import', () => {
     writeFileSync(join(cwd, 'contacts.csv'), 'keep me\n');
     const refused = await runCli(['contacts', 'import', 'tabs.tsv'], { cwd });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('notify: contacts.csv already exists; add --force to replace it, or write elsewhere with -o FILE.\n');
+    expect(refused.stderr).toBe('notify: contacts.csv already exists; add --force to replace it (--dry-run shows what would change), or write elsewhere with -o FILE.\n');
     expect(readFileSync(join(cwd, 'contacts.csv'), 'utf8')).toBe('keep me\n');
 
     const forced = await runCli(['contacts', 'import', 'tabs.tsv', '--force'], { cwd });
