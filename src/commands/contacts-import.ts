@@ -55,7 +55,7 @@ export async function contactsImport(file: string, flags: ContactsImportFlags): 
   const result = await importContacts(() => createReadStream(file), { fileName: file, region, map });
   const { summary } = result;
   printSummary(out, summary);
-  const diff = replacing ? await changesTo(target, result, config) : undefined;
+  const diff = replacing ? await changesTo(target, result, config, out) : undefined;
   if (diff) printDiff(out, diff, `Changes to ${flags.output}`);
   const refused = flags.strict && summary.rows.rejected > 0;
   const write = !refused && !flags.dryRun && summary.rows.written > 0 && (!diff || (await removalAccepted(diff, flags, config.ci)));
@@ -76,12 +76,20 @@ export async function contactsImport(file: string, flags: ContactsImportFlags): 
 }
 
 /** What replacing the list would change, read back the way a send reads contacts. */
-async function changesTo(target: string, result: ImportResult, config: Config): Promise<ContactDiff> {
+async function changesTo(target: string, result: ImportResult, config: Config, out: Output): Promise<ContactDiff | undefined> {
+  let before;
+  try {
+    before = readList(target, config);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    out.line(`${out.color.yellow('!')} ${displayPath(target)} is not a contact list I can read (${error.message}); it is replaced whole.`);
+    return undefined;
+  }
   const sink = new PassThrough();
   const written = text(sink);
   await writeCanonical(result, sink);
   const options = { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST };
-  return diffContacts(readList(target, config), parseContacts(await written, basename(target), options).contacts);
+  return diffContacts(before, parseContacts(await written, basename(target), options).contacts);
 }
 
 /** Fine unless many people would be dropped; then --yes, or a yes on the terminal. */
