@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeXml, voice } from '../../src/channels/voice.js';
+import { parseTuning } from '../../src/commands/tuning.js';
 import { loadConfig } from '../../src/config.js';
 import type { Transport } from '../../src/core/channel.js';
 import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
@@ -166,6 +167,13 @@ describe('voice channel: planning', () => {
   it('names the missing variables: the Twilio account and a caller id', () => {
     expect(voice.missingConfig(loadConfig({}, cwd))).toEqual(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_FROM or TWILIO_FROM']);
     expect(voice.missingConfig(loadConfig({ ...fake.env }, cwd))).toEqual([]);
+  });
+
+  it('a call gets its own attempt time limit, unless --attempt-timeout says otherwise for every channel', () => {
+    expect(parseTuning({}).limits.voice).toEqual(voice.defaults);
+    const explicit = parseTuning({ attemptTimeout: '90' });
+    expect(explicit.retry.attemptTimeoutMs).toBe(90_000);
+    expect(explicit.limits.voice!.attemptTimeoutMs).toBeUndefined();
   });
 
   it('calls any phone, landlines included, and is a default only with --strategy first', () => {
