@@ -39,6 +39,7 @@ export function parseTuning(flags: TuningFlags): { limits: Record<ChannelName, C
   }
   if (flags.attemptTimeout !== undefined) {
     retry.attemptTimeoutMs = positive('--attempt-timeout', flags.attemptTimeout, flags.attemptTimeout) * 1000;
+    for (const channel of Object.values(limits)) delete channel.attemptTimeoutMs; // said explicitly: it applies to every channel
   }
   return { limits, retry };
 }

@@ -18,6 +18,8 @@ export interface ChannelLimits {
   concurrency: number;
   /** Messages per second; undefined = unlimited. */
   perSecond?: number;
+  /** This channel's own per-attempt time limit, instead of the retry policy's. */
+  attemptTimeoutMs?: number;
 }
 
 export type Outcome =
@@ -170,7 +172,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           // The clock starts once the SDK is loaded: on a busy machine loading it can take
           // longer than a short --attempt-timeout, which would waste (and cast doubt on) the
           // first attempt of every channel without a byte sent.
-          const receipt = await withDeadline(retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
+          const receipt = await withDeadline(options.limits[channel]?.attemptTimeoutMs ?? retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
           journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt });
           options.onProgress?.({ channel, status: 'delivered' });
           return { status: 'delivered', receipt };

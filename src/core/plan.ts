@@ -194,7 +194,7 @@ function renderDelivery(
   if (!body.ok) return void problems.add(body.problem);
 
   const id = deliveryId(input.runId, contact.key, channel.name);
-  const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value };
+  const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value, locale: contact.locale };
   if (channel.subject) {
     const subject = render(templates, file, contextFor(undefined), 'subject');
     if (!subject.ok) return void problems.add(subject.problem);

@@ -19,12 +19,14 @@ const contacts = parseContacts(
   'contacts.csv',
   { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST },
 ).contacts;
+/** The channels test/fixtures/templates-basic has templates for. */
+const FIXTURE_CHANNELS = ['sms', 'email', 'slack', 'telegram'].map(channelNamed);
 
 function plan(overrides: Partial<PlanInput> = {}) {
   const deliveries: Delivery[] = [];
   const result = buildPlan({
     runId: 'run-1', scenario: outage, templates, contacts,
-    channels: [...CHANNEL_LIST], variables: resolveVariables(templates, outage, {}, true).values,
+    channels: FIXTURE_CHANNELS, variables: resolveVariables(templates, outage, {}, true).values,
     groups: [], contactNames: [], broadcasts: {}, limits: { maxSmsSegments: 2 },
     now: new Date('2026-11-25T01:14:00Z'), defaultLocale: 'fr', ...overrides,
   }, (d) => deliveries.push(d));
