@@ -89,7 +89,7 @@ export function cardText(card: TeamsReceived['card']): string {
   return card.body.map((b) => `${b.spacing ? '\n' : ''}${b.text ?? ''}`).join('\n');
 }
 
-export async function startTeamsFake(): Promise<ProviderFake & { http: HttpFake; messages: TeamsReceived[]; sig: string; workflowId: string }> {
+export async function startTeamsFake(): Promise<Omit<ProviderFake, 'messages'> & { http: HttpFake; messages: TeamsReceived[]; sig: string; workflowId: string }> {
   const workflowId = randomBytes(16).toString('hex');
   const sig = randomBytes(32).toString('base64url');
   const path = `/workflows/${workflowId}/triggers/manual/paths/invoke`;
