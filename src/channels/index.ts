@@ -8,10 +8,11 @@ import { UserError } from '../errors.js';
 import { email } from './email.js';
 import { slack } from './slack.js';
 import { sms } from './sms.js';
+import { teams } from './teams.js';
 import { telegram } from './telegram.js';
 import { voice } from './voice.js';
 
-export const CHANNEL_LIST: readonly Channel[] = [sms, email, slack, telegram, voice];
+export const CHANNEL_LIST: readonly Channel[] = [sms, email, slack, telegram, voice, teams];
 
 /** `--strategy first`: the order channels are tried in, fastest to be read first (the rest follow in registry order). */
 export const DEFAULT_PRIORITY: readonly ChannelName[] = ['sms', 'voice', 'telegram', 'signal', 'slack', 'teams', 'discord', 'email']
