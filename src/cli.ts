@@ -3,14 +3,18 @@
  * at the entry turns every error a user can cause into one sentence (no stack trace
  * unless --debug) and exit code 2.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CHANNEL_NAMES, DEFAULT_PRIORITY } from './channels/index.js';
 import { describeDefaults } from './commands/tuning.js';
 import { EXIT, UserError } from './errors.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('notify')
   .description(`Execute the crisis communication plan: tell every emergency contact on every channel they have (${CHANNEL_NAMES.join(', ')}).`)
-  .option('--debug', 'show stack traces for unexpected errors')
+  .version(version, '-V, --version', 'print the version of notify')
+  .option('--debug', 'show stack traces for unexpected errors (anywhere on the command line)')
   .showHelpAfterError('(run notify --help for usage)')
   // Subcommands have options of the same names (--json, --contacts…): let each parse its own.
   .enablePositionalOptions()
@@ -43,6 +47,8 @@ function planOptions(command: Command): Command {
 tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outage, update, resolved, drill, or one of your own'))
   .option('-n, --dry-run', 'plan, render and record everything, send nothing (opens no network connection)')
   .option('-y, --yes', 'send without asking for confirmation (needed without a terminal)')
+  .option('--confirm-threshold <n>', 'above this many people, type the count to confirm (default 50)')
+  .option('--expect-count <n>', 'with --yes: the number of people the plan must reach, or nothing is sent')
   .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
@@ -53,6 +59,7 @@ Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
   $ notify outage --var eta=14:00                send the outage messages (asks to confirm)
   $ notify update --var eta=16:00 --var progress="the provider found the fault" --yes
+  $ notify outage --var eta=14:00 --yes --expect-count 2000   a script: stops if the list changed
   $ notify drill --group crisis-team --channels sms,telegram
   $ notify resolved --json --yes > result.json
 
@@ -187,12 +194,44 @@ Examples:
   });
 
 async function main(): Promise<void> {
+  // --debug is taken out before parsing so that it works after a subcommand too
+  // (`notify report --debug`), as the "run again with --debug" hint suggests.
   const debug = process.argv.includes('--debug');
+  const args = process.argv.slice(2).filter((arg) => arg !== '--debug');
   try {
-    await program.parseAsync(process.argv);
+    const scenario = scenarioAskingForHelp(args);
+    if (scenario) {
+      const { scenarioHelp } = await import('./commands/scenario-help.js');
+      process.exitCode = scenarioHelp(scenario, valueOf(args, '--templates'));
+      return;
+    }
+    await program.parseAsync(args, { from: 'user' });
   } catch (error) {
     process.exitCode = await exitCodeFor(error, debug);
   }
+}
+
+/** `notify outage --help`: the scenario named before or after --help, not a subcommand. */
+function scenarioAskingForHelp(args: string[]): string | undefined {
+  if (!args.includes('--help') && !args.includes('-h')) return undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--') return undefined;
+    if (arg.startsWith('-')) {
+      const option = program.options.find((o) => o.long === arg || o.short === arg);
+      if (option && (option.required || option.optional)) i += 1; // skip the option's value
+      continue;
+    }
+    return program.commands.some((c) => c.name() === arg) ? undefined : arg;
+  }
+  return undefined;
+}
+
+function valueOf(args: string[], flag: string): string | undefined {
+  const inline = args.find((a) => a.startsWith(`${flag}=`));
+  if (inline) return inline.slice(flag.length + 1);
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
 }
 
 async function exitCodeFor(error: unknown, debug: boolean): Promise<number> {

@@ -215,14 +215,6 @@ describe('notify contacts check', () => {
     }
   });
 
-  it('says there is no list rather than checking the example', async () => {
-    const { code, stderr } = await runCli(['contacts', 'check'], { cwd: tempDir() });
-    expect({ code, stderr }).toEqual({
-      code: 2,
-      stderr: 'notify: There is no contacts.csv in this folder and NOTIFY_CONTACTS is not set; name the list (notify contacts check FILE) or create one with "notify contacts import <export.csv>".\n',
-    });
-  });
-
   it('refuses a list saved again as Windows-1252 (its accents would be garbled)', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'list.csv'), Buffer.from('name,phone\nHélène,0639981234\n', 'latin1'));
