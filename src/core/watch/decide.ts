@@ -77,7 +77,9 @@ export function decide(previous: Memory, seen: Seen, rules: Rules, service: stri
       parts.push(`That makes ${failedRounds} failed rounds of the last ${window.length} (the limit is ${n} of ${m}): ${service} looks DOWN since ${when(memory.downSince)}.`);
       return { memory, change: 'down', roundFailed, failedRounds, explanation: parts.join(' ') };
     }
-    parts.push(`Failed rounds: ${failedRounds} of the last ${window.length} (down at ${n} of ${m}): ${service} looks up.`);
+    parts.push(failedRounds === 0
+      ? `No failed round among the last ${window.length}: ${service} looks up.`
+      : `Failed rounds: ${failedRounds} of the last ${window.length}; down needs ${n} of ${m}, so ${service} still counts as up.`);
     return { memory, roundFailed, failedRounds, explanation: parts.join(' ') };
   }
 

@@ -202,6 +202,7 @@ function networkError(error: unknown, probe: ProbeSpec): string {
   const words = code ? NETWORK_WORDS[code] : undefined;
   if (words) return words(target);
   const message = e?.message ?? String(error);
+  if (message === 'bad port') return `${target}: fetch refuses this port (one browsers block); probe it with tcp: instead`;
   return `${target}: ${code ? `${code} ` : ''}${message}`.slice(0, 300);
 }
 
