@@ -204,22 +204,25 @@ export function parseWatchConfig(source: string, file: string): WatchConfig {
   };
 }
 
-/** The line of the deepest node on `path` that exists (1 when none does). */
+/** The line of the deepest key or item on `path` that exists: a missing setting points at its parent's key. */
 function lineOf(doc: Document, lineCounter: LineCounter, path: (string | number)[]): number {
-  for (let n = path.length; n >= 0; n -= 1) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+  const line = (node: unknown) => {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lineCounter.linePos(range[0]).line;
-    // A key with a missing value: find the key itself in its mapping.
-    const parent = n > 0 ? (n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true)) : undefined;
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  };
+  for (let n = path.length; n >= 1; n -= 1) {
+    const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
     if (isMap(parent)) {
-      const pair = parent.items.find((item) => (item.key as { value?: unknown })?.value === path[n - 1]);
-      const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-      if (keyRange) return lineCounter.linePos(keyRange[0]).line;
+      const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === path[n - 1]);
+      const found = pair && line(pair.key);
+      if (found) return found;
     }
-    if (isSeq(parent) && parent.range) return lineCounter.linePos(parent.range[0]).line;
+    if (isSeq(parent) && typeof path[n - 1] === 'number') {
+      const found = line(parent.items[path[n - 1] as number]);
+      if (found) return found;
+    }
   }
-  return 1;
+  return line(doc.contents) ?? 1;
 }
 
 /** `probes[1] ("status page").max_time` in words a user finds in their file. */
