@@ -445,6 +445,13 @@ function introduce(out: Output, config: WatchConfig, service: string, state: Wat
   out.line(out.color.bold(`notify watch · ${service}`));
   out.line(`${config.probes.length} probes (${config.probes.map((p) => `${p.name}: ${p.kind}`).join(', ')}), a round every ${formatDuration(config.intervalMs)}.`);
   out.line(`Down after ${failed} failed rounds of ${of} (a round fails when at least ${config.agree} probes fail); back up after ${config.upAfter} clean rounds. Messages go to group ${config.team} only${config.auto ? `, and (auto:) ${config.auto.scenario} to group ${config.auto.group}` : ''}.`);
+  const personal = CHANNEL_LIST.filter((c) => c.columns.length > 0).map((c) => c.name);
+  const notSet = unconfigured(personal, loadConfig());
+  if (notSet.length === personal.length) {
+    out.line(out.color.yellow(`No channel is configured to reach the crisis team (${describeMissing(notSet)}): alerts would fail. Set them in .env.`));
+  } else if (notSet.length > 0) {
+    out.line(`Not configured, so the crisis team is not told there: ${describeMissing(notSet)}.`);
+  }
   if (state.memory.rounds > 0) {
     const m = state.memory;
     out.line(`Resuming from ${join('.notify', 'watch', 'state.json')}: ${m.rounds} rounds so far, ${service} ${m.status}${m.status === 'down' && m.downSince ? ` since ${clockTime(new Date(m.downSince))}` : ''}, ${m.window.filter((r) => r.failed).length} failed of the last ${m.window.length}.`);

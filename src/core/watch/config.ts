@@ -25,12 +25,14 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
 import { parseDuration } from '../duration.js';
+import { displayPath } from '../templates.js';
 
 export type ProbeKind = 'http' | 'dns' | 'tcp' | 'command';
 const KINDS: readonly ProbeKind[] = ['http', 'dns', 'tcp', 'command'];
 
 interface ProbeBase {
   name: string;
+  /** At least this long between two checks; a probe runs at most once per round, so a shorter interval means every round. */
   intervalMs: number;
   timeoutMs: number;
 }
@@ -120,7 +122,7 @@ export function loadWatchConfig(file: string): WatchConfig {
   if (!existsSync(file)) {
     throw new UserError(`No ${file}; copy the example next to your contacts (cp "$(npm root --global)/crisis-notify/watch.example.yaml" watch.yaml, or from your clone) and point its probes at your service, or pass --config FILE.`);
   }
-  return parseWatchConfig(readFileSync(file, 'utf8'), file);
+  return parseWatchConfig(readFileSync(file, 'utf8'), displayPath(file));
 }
 
 export function parseWatchConfig(source: string, file: string): WatchConfig {
@@ -156,9 +158,6 @@ export function parseWatchConfig(source: string, file: string): WatchConfig {
     if (names.has(p.name)) fail(at('name'), `two probes are named "${p.name}"; give each a different name (the state is kept by name)`);
     names.add(p.name);
     const base = { name: p.name, intervalMs: p.interval ?? intervalMs, timeoutMs: p.timeout ?? defaultTimeoutMs };
-    if (base.intervalMs < intervalMs) {
-      fail(at('interval'), `probe "${p.name}" runs more often than the rounds (interval ${p.interval! / 1000}s < ${intervalMs / 1000}s); lower the top-level interval instead`);
-    }
     const kind = kinds[0]!;
     const httpOnly = (['method', 'headers', 'status', 'max_time', 'contains', 'json'] as const).find((k) => p[k] !== undefined);
     if (kind !== 'http' && httpOnly) fail(at(httpOnly), `"${httpOnly}" only applies to http probes, and "${p.name}" is a ${kind} probe`);
