@@ -387,9 +387,12 @@ function preflight(config: WatchConfig, templates: TemplateSet, flags: WatchFlag
   ];
   for (const { scenario, group, vars } of checks) {
     const inputs = loadInputs({ ...planFlags(flags), group: [group], var: toVarFlags(vars ?? {}) }, { live: true });
-    const prepared = planScenario(inputs, templates.scenarios.get(scenario)!, { live: false });
+    // The team messages get their values from the watcher (their examples stand in here);
+    // an auto: send has only what watch.yaml gives it, so a missing value must show now.
+    const prepared = planScenario(inputs, templates.scenarios.get(scenario)!, { live: vars !== undefined });
     if (prepared.problems.length > 0) {
-      throw new UserError(`${scenario} for group ${group} cannot be sent as things stand (${config.file}); fix the problems above, then run notify watch again.`, prepared.problems);
+      const where = vars ? `the auto: send of ${config.file} (values go under auto: vars:)` : `${scenario} for group ${group}, which notify watch sends`;
+      throw new UserError(`${where} cannot be sent as things stand; fix the problems above, then run notify watch again.`, prepared.problems);
     }
   }
 }

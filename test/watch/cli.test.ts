@@ -46,6 +46,15 @@ describe('notify watch (CLI)', () => {
     expect(stderr.trim()).toBe(`notify: watch.yaml:${line}: probe "whatsapp web": max_time "5 sec" is not a duration; write it like 30s, 5m or 1h; fix it and run notify watch again.`);
   });
 
+  it('an auto: send that could not go out is refused before the first round', async () => {
+    const cwd = workdir();
+    await exampleWatch(cwd, (y) => `${y}\nauto:\n  scenario: outage\n  group: vip\n`);
+    const { code, stderr } = await runCli(['watch', '--once'], { cwd });
+    expect(code).toBe(2);
+    expect(stderr).toContain('uses {{eta}}, which is not provided');
+    expect(stderr).toMatch(/notify: the auto: send of watch\.yaml \(values go under auto: vars:\) cannot be sent as things stand/);
+  });
+
   it('the example pointed at a closed port: every round explains its decision in plain words; --once --json prints one line', async () => {
     const cwd = workdir();
     await exampleWatch(cwd);
