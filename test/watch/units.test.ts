@@ -1,6 +1,10 @@
 /** The pure parts of notify watch: durations, the decision, reminders, JSON paths, watch.yaml errors. */
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseDuration } from '../../src/core/duration.js';
+import { latestCustomerRun, openIncident } from '../../src/core/incident.js';
+import { tempDir } from '../helpers/cli.js';
 import { parseWatchConfig } from '../../src/core/watch/config.js';
 import { decide, FRESH, reminderDue, type Memory, type Rules } from '../../src/core/watch/decide.js';
 import { checkJson, readPath } from '../../src/core/watch/probes.js';
@@ -115,4 +119,33 @@ describe('watch.yaml', () => {
       'watch.yaml:5: "status" only applies to http probes, and "b" is a dns probe'],
     ['broken YAML', 'probes:\n  - name: a\n   dns: [\n', 'watch.yaml:'],
   ])('%s', (_name, source, expected) => expect(error(source)).toContain(expected));
+});
+
+describe('openIncident (from the run journals)', () => {
+  function runs(list: [string, string, object?][]): string {
+    const cwd = tempDir('notify-incident-');
+    mkdirSync(join(cwd, '.notify/runs'), { recursive: true });
+    for (const [at, scenario, extra] of list) {
+      const runId = `${at.slice(0, 16).replace('T', '-').replace(':', '')}-${scenario}-abcd`;
+      const run = { at, kind: 'run', runId, scenario, dryRun: false, variables: {}, ...extra };
+      writeFileSync(join(cwd, '.notify/runs', `${runId}.jsonl`), `${JSON.stringify(run)}\n`);
+    }
+    return cwd;
+  }
+  it('the latest live, whole-list outage/update/resolved run decides', async () => {
+    const cwd = runs([
+      ['2026-11-25T10:02:00Z', 'outage'],
+      ['2026-11-25T10:40:00Z', 'update', { dryRun: true }],
+      ['2026-11-25T10:41:00Z', 'update', { groups: ['vip'] }],
+      ['2026-11-25T10:42:00Z', 'drill'],
+      ['2026-11-25T10:43:00Z', 'alert-team'],
+    ]);
+    expect(await openIncident(cwd)).toMatchObject({ scenario: 'outage', at: new Date('2026-11-25T10:02:00Z') });
+  });
+  it('resolved closes it, even in the same minute as an update (compared by time, not by name)', async () => {
+    const cwd = runs([['2026-11-25T10:02:00Z', 'outage'], ['2026-11-25T11:00:05Z', 'resolved'], ['2026-11-25T11:00:01Z', 'update']]);
+    expect(await latestCustomerRun(cwd)).toMatchObject({ scenario: 'resolved' });
+    expect(await openIncident(cwd)).toBeUndefined();
+  });
+  it('no runs, no incident', async () => expect(await openIncident(tempDir())).toBeUndefined());
 });

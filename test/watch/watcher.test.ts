@@ -180,6 +180,17 @@ describe('notify watch decides with hysteresis and tells the crisis team only', 
   });
 });
 
+describe('auto:', () => {
+  it('sends only the named scenario to the named group, once per outage, after the team alert', async () => {
+    const sent: string[] = [];
+    const record: Sender = async ({ scenario, group, vars }) => (sent.push(`${scenario}→${group}${vars.eta ? ` eta=${vars.eta}` : ''}`), { started: true, exitCode: 0 });
+    const yaml = `probes:\n  - { name: web, http: "${web.url}/" }\n  - { name: status, http: "${status.url}/" }\nauto: { scenario: outage, group: VIP, vars: { eta: soon } }\n`;
+    const w = new Watcher({ config: parseWatchConfig(yaml, 'watch.yaml'), clock, sender: record, service: 'WhatsApp', cwd, templatesDir: SHIPPED_TEMPLATES });
+    await play(w, [['down', 'down'], ['down', 'down'], ['down', 'down'], ['down', 'down']]);
+    expect(sent).toEqual(['alert-team→crisis-team', 'outage→vip eta=soon']);
+  });
+});
+
 describe('update cadence', () => {
   function journalRun(minutes: number, scenario: string, extra: object = {}) {
     const at = new Date(T0 + minutes * 60_000);
