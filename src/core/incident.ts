@@ -5,9 +5,8 @@
  * The rule (one place, so it can follow the status page's "published run" rule):
  * the **latest** run that is
  *   - of scenario `outage`, `update` or `resolved`,
- *   - live (not a dry run),
- *   - not narrowed to some people (`--group` / `--contact`; read from the run record's
- *     `groups` / `contacts` / `contactNames` fields when it has them),
+ *   - published, the status page's rule: sent live with `--status-page DIR`, which marks
+ *     the run record `publish: true` (a one-person test send or a dry run never is),
  * decides: `outage` or `update` → an incident is open and that run was the last customer
  * update; `resolved` (or no such run) → none is open.
  *
@@ -50,11 +49,7 @@ export async function latestCustomerRun(cwd = process.cwd()): Promise<CustomerRu
 type RunRecord = Extract<JournalEntry, { kind: 'run' }>;
 
 function counts(run: RunRecord): boolean {
-  if (run.dryRun || !(CUSTOMER_SCENARIOS as readonly string[]).includes(run.scenario)) return false;
-  // Narrowing fields are optional: older journals (and today's) may not carry them.
-  const extra = run as unknown as Record<string, unknown>;
-  const narrowed = ['groups', 'contacts', 'contactNames'].some((key) => Array.isArray(extra[key]) && (extra[key] as unknown[]).length > 0);
-  return !narrowed;
+  return run.publish === true && !run.dryRun && (CUSTOMER_SCENARIOS as readonly string[]).includes(run.scenario);
 }
 
 /** The `run` record at the top of a journal, read line by line and closed right after. */

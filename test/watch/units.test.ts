@@ -127,16 +127,16 @@ describe('openIncident (from the run journals)', () => {
     mkdirSync(join(cwd, '.notify/runs'), { recursive: true });
     for (const [at, scenario, extra] of list) {
       const runId = `${at.slice(0, 16).replace('T', '-').replace(':', '')}-${scenario}-abcd`;
-      const run = { at, kind: 'run', runId, scenario, dryRun: false, variables: {}, ...extra };
+      const run = { at, kind: 'run', runId, scenario, dryRun: false, publish: true, variables: {}, ...extra };
       writeFileSync(join(cwd, '.notify/runs', `${runId}.jsonl`), `${JSON.stringify(run)}\n`);
     }
     return cwd;
   }
-  it('the latest live, whole-list outage/update/resolved run decides', async () => {
+  it('the latest published live outage/update/resolved run decides', async () => {
     const cwd = runs([
       ['2026-11-25T10:02:00Z', 'outage'],
       ['2026-11-25T10:40:00Z', 'update', { dryRun: true }],
-      ['2026-11-25T10:41:00Z', 'update', { groups: ['vip'] }],
+      ['2026-11-25T10:41:00Z', 'update', { publish: undefined }], // a test send, not on the status page
       ['2026-11-25T10:42:00Z', 'drill'],
       ['2026-11-25T10:43:00Z', 'alert-team'],
     ]);

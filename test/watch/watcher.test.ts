@@ -196,7 +196,7 @@ describe('update cadence', () => {
     const at = new Date(T0 + minutes * 60_000);
     const runId = `${at.toISOString().slice(0, 16).replace('T', '-').replace(':', '')}-${scenario}-${String(minutes).padStart(4, '0')}`;
     mkdirSync(join(cwd, '.notify/runs'), { recursive: true });
-    const run = { at: at.toISOString(), kind: 'run', runId, scenario, dryRun: false, contactsFile: 'contacts.csv', templatesDir: 'templates', channels: ['sms'], strategy: 'all', variables: {}, ...extra };
+    const run = { at: at.toISOString(), kind: 'run', runId, scenario, dryRun: false, publish: true, contactsFile: 'contacts.csv', templatesDir: 'templates', channels: ['sms'], strategy: 'all', variables: {}, ...extra };
     writeFileSync(join(cwd, '.notify/runs', `${runId}.jsonl`), `${JSON.stringify(run)}\n${JSON.stringify({ at: run.at, kind: 'finished', interrupted: false })}\n`);
   }
   /** One round at `minutes` after T0; returns the kinds of the messages it sent. */
