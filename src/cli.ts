@@ -53,7 +53,9 @@ tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outag
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
   .option('--priority <list>', `channel order for --strategy first (default ${DEFAULT_PRIORITY.join(',')})`)
-  .option('--status-page <dir>', 'publish this run on the status page and regenerate the page in this folder'))
+  .option('--status-page <dir>', 'publish this run on the status page and regenerate the page in this folder')
+  .option('--prices <file>', 'prices for the cost preview (default ./prices.yaml, else the shipped example prices)')
+  .option('--max-duration <d>', 'warn when the run would take longer than this at the providers\' limits (default 15m)'))
   .addHelpText('after', `
 Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
@@ -119,6 +121,8 @@ program
   .option('--var <key=value>', 'template variable (repeatable)', collect)
   .option('--vars <file>', 'template variables from a YAML or JSON file')
   .option('--max-sms-segments <n>', 'SMS segment budget (default 2)')
+  .option('--prices <file>', 'prices for the cost preview (default ./prices.yaml, else the shipped example prices)')
+  .option('--max-duration <d>', 'warn when a scenario would take longer than this at the default limits (default 15m)')
   .addHelpText('after', `
 Examples:
   $ notify check                       every scenario, every contact, every channel

@@ -1,4 +1,5 @@
 /** Human-readable summaries (stderr): the plan before sending, previews, the report after. */
+import { duration, type BlastRadius } from './core/blast-radius.js';
 import type { Plan } from './core/plan.js';
 import type { RunReport } from './core/report.js';
 import type { Problem } from './core/types.js';
@@ -45,6 +46,33 @@ export function printPlanSummary(out: Output, plan: Plan): void {
     out.line(color.yellow(`${plan.unreachable.length} targeted people have no address on the selected channels and will NOT be reached:`));
     for (const c of plan.unreachable) out.line(`  - ${c.name} (line ${c.line})`);
   }
+}
+
+const money = (amount: number, currency: string) =>
+  new Intl.NumberFormat('en-GB', { style: 'currency', currency, maximumFractionDigits: 2 }).format(amount);
+const thousands = (n: number) => n.toLocaleString('en-US');
+
+/** How long, how much, what pushes SMS into UCS-2, and anything unusual: the first screen before the button. */
+export function printBlastRadius(out: Output, radius: BlastRadius): void {
+  const { color } = out;
+  out.line(color.bold('Blast radius:'));
+  for (const c of radius.eta.channels) {
+    const pace = c.perSecond ? `at ${c.perSecond}/s` : `${c.concurrency} at a time`;
+    out.line(`  ${c.channel.padEnd(9)} ${thousands(c.messages)} message${c.messages === 1 ? '' : 's'} ${pace} ≈ ${duration(c.seconds)}`);
+  }
+  if (radius.eta.slowest) out.line(`  whole run ≈ ${duration(radius.eta.seconds)} (${radius.eta.slowest} is the slowest)`);
+  const { cost } = radius;
+  if (cost) {
+    const top = cost.countries.slice(0, 3).map((c) => `${c.country} ${c.channel} ${money(c.amount, cost.currency)}`).join(', ');
+    out.line(`  cost ≈ ${money(cost.total, cost.currency)} (${cost.source})${top ? `: ${top}${cost.countries.length > 3 ? ', …' : ''}` : ''}`);
+    if (cost.unpriced.length > 0) out.line(color.yellow(`  no price for ${cost.unpriced.join(', ')}: not counted; add them to prices.yaml`));
+  }
+  for (const u of radius.ucs2) {
+    if (u.segments === u.gsmSegments) continue;
+    const extra = u.extra !== undefined && cost ? `, +${money(u.extra, cost.currency)}` : '';
+    out.line(color.yellow(`  ${u.template}: '${u.char}' in '${u.word}' forces UCS-2: ${thousands(u.segments)} segments instead of ${thousands(u.gsmSegments)} for ${thousands(u.people)} people${extra}`));
+  }
+  for (const w of radius.warnings) out.line(`${color.yellow('!')} ${w.message}`);
 }
 
 /** One rendered example per template actually used, so the lead sees what people will read. */

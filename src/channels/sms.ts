@@ -37,6 +37,7 @@ export const sms: Channel = {
     { name: 'TWILIO_MESSAGING_SERVICE_SID', description: 'SMS sender: a Twilio messaging service (MG…), instead of TWILIO_FROM' },
   ],
   measure: smsLength,
+  billing: { unit: 'segment', units: (message) => smsLength(message.text).segments },
   unsuitable: (contact) =>
     contact.landline ? `${contact.name}'s phone ${contact.columns.phone} is a landline` : undefined,
 

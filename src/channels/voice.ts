@@ -77,6 +77,14 @@ const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
  * | & → &amp; | < → &lt; | > → &gt; | " → &quot; | ' → &apos; | U+0000–U+001F (not \t \n \r) → removed |
  */
 // eslint-disable-next-line no-control-regex
+/** About 150 words a minute of speech; the message is said twice, after the pauses. Twilio bills whole minutes. */
+const wordsPerMinute = 150;
+export function callMinutes(text: string): number {
+  const words = text.split(/\s+/).filter(Boolean).length;
+  const seconds = leadInPauseS + repeatPauseS + (2 * words * 60) / wordsPerMinute;
+  return Math.max(1, Math.ceil(seconds / 60));
+}
+
 export const escapeXml = (text: string) => text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '').replace(/[&<>"']/g, (c) => XML[c]!);
 
 /** The call's TwiML: a pause, the message, a pause, the message again — in the recipient's language. */
@@ -93,7 +101,8 @@ export const voice: Channel = {
   byDefault: 'strategy-first',
   // 1 call/s is Twilio's default per account. A call lasts about a minute, so it is the
   // number of calls in progress, not the rate, that bounds how many people a minute hear it.
-  defaults: { perSecond: 1, concurrency: 30, attemptTimeoutMs },
+  defaults: { perSecond: 1, concurrency: 30, attemptTimeoutMs, typicalSendMs: 60_000 }, // a call rings, then speaks twice
+  billing: { unit: 'minute', units: (message) => callMinutes(message.text) },
   env: [
     ...TWILIO_ENV,
     { name: 'TWILIO_VOICE_FROM', description: 'caller id for voice calls: a voice-capable Twilio number (E.164); defaults to TWILIO_FROM' },

@@ -11,9 +11,12 @@ import type { ChannelName, Problem } from '../core/types.js';
 import { EXIT } from '../errors.js';
 import { printNotices, printProblems } from '../format.js';
 import { createOutput } from '../output.js';
+import { duration, type BlastRadius } from '../core/blast-radius.js';
+import { blastRadius, type BlastFlags } from './blast.js';
 import { findScenario, loadInputs, planScenario, type PlanFlags } from './prepare.js';
+import { DEFAULT_LIMITS } from './tuning.js';
 
-export interface CheckFlags extends PlanFlags {
+export interface CheckFlags extends PlanFlags, BlastFlags {
   scenario?: string[];
   live?: boolean;
   json?: boolean;
@@ -25,7 +28,7 @@ type CredentialStatus = 'ok' | 'not configured' | 'not checked' | `failed: ${str
 export interface CheckResult {
   ok: boolean;
   contacts: { file: string; valid: number; invalid: number };
-  scenarios: { name: string; messages: number; recipients: number; notReachable: number; problems: number }[];
+  scenarios: { name: string; messages: number; recipients: number; notReachable: number; problems: number; blastRadius: BlastRadius }[];
   credentials: Partial<Record<ChannelName, CredentialStatus>>;
   problems: Problem[];
   /** Worth fixing but not blocking: merged duplicate rows, landlines that cannot get SMS. */
@@ -63,7 +66,7 @@ export async function check(flags: CheckFlags): Promise<number> {
     for (const channel of prepared.plan.channels.keys()) channelsInUse.add(channel);
     result.scenarios.push({
       name: scenario.name, messages: prepared.plan.messages, recipients: prepared.plan.recipients.length,
-      notReachable: prepared.plan.unreachable.length, problems: own.length,
+      notReachable: prepared.plan.unreachable.length, problems: own.length, blastRadius: blastRadius(prepared, DEFAULT_LIMITS, flags),
     });
     if (scenario === scenarios[0]) printNotices(out, prepared.notices.filter((n) => n.where === 'contacts'));
     // Warnings (merged rows, landlines for SMS) are about the list: say each once.
@@ -112,7 +115,9 @@ function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, i
   const { color } = out;
   for (const s of result.scenarios) {
     const mark = s.problems ? color.red('✗') : color.green('✓');
-    out.line(`${mark} ${s.name.padEnd(10)} ${s.messages} messages to ${s.recipients} people${s.notReachable ? color.yellow(`, ${s.notReachable} with no channel`) : ''}`);
+    const { eta, cost } = s.blastRadius;
+    const radius = ` ≈ ${duration(eta.seconds)}${cost ? `, ≈ ${cost.total.toFixed(2)} ${cost.currency}` : ''}`;
+    out.line(`${mark} ${s.name.padEnd(10)} ${s.messages} messages to ${s.recipients} people${radius}${s.notReachable ? color.yellow(`, ${s.notReachable} with no channel`) : ''}`);
   }
   const creds = Object.entries(result.credentials).map(([c, status]) => `${c}: ${status}`);
   if (creds.length) out.line(`Credentials: ${creds.join(' · ')}${isExample ? ' (example list: missing credentials are not an error)' : ''}`);

@@ -32,6 +32,8 @@ export interface ExecuteOptions {
   previousAttempts?: Map<string, number>;
   out: Output;
   json: boolean;
+  /** More fields for the --json result (a dry run's blast radius). */
+  jsonExtra?: Record<string, unknown>;
 }
 
 /** `totals`: messages per channel, for the progress display (counted here when `source` is an array). */
@@ -83,7 +85,7 @@ export async function execute(
   const report = buildReport(options.runId, displayPath(journal.path), journal.state);
   printReport(out, report);
   if (interrupted) out.line(out.color.yellow(`Interrupted. Finish this run with: notify resume ${options.runId}`));
-  if (options.json) out.json(report);
+  if (options.json) out.json({ ...report, ...options.jsonExtra });
   // With --strategy first a refused channel that a fallback made up for is not a failure:
   // what was planned is to reach each person once.
   // (People with no address at all were never planned: they are reported, not failed.)

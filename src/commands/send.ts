@@ -2,8 +2,12 @@
 import type { DeliverySource } from '../core/dispatch.js';
 import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPlace } from '../core/journal.js';
 import { UserError } from '../errors.js';
-import { printNotices, printPlanSummary, printPreviews } from '../format.js';
+import { printBlastRadius, printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
+import type { BlastRadius } from '../core/blast-radius.js';
+import type { ChannelLimits } from '../core/dispatch.js';
+import { groupSizes } from '../core/run-history.js';
+import { blastRadius, type BlastFlags } from './blast.js';
 import { confirmSend, countFlag } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
@@ -12,7 +16,7 @@ import type { ChannelName } from '../core/types.js';
 import { findScenario, loadInputs, planScenario, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
 import type { Scenario } from '../core/templates.js';
 
-export interface SendFlags extends PlanFlags, TuningFlags {
+export interface SendFlags extends PlanFlags, TuningFlags, BlastFlags {
   dryRun?: boolean;
   yes?: boolean;
   json?: boolean;
@@ -42,8 +46,9 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
       message: 'this send is narrowed with --group/--contact and will still be published on the status page, as asked; leave --status-page out for a test send.',
     });
   }
+  let radius: BlastRadius;
   try {
-    await review(prepared, flags, live);
+    radius = await review(prepared, flags, live, tuning.limits);
   } catch (error) {
     journal.discard(); // nothing was sent: no run to remember
     throw error;
@@ -63,6 +68,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const totals = new Map([...prepared.plan.channels].map(([channel, summary]) => [channel, summary.messages]));
   const { exitCode } = await execute(source, {
     config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
+    ...(!live && { jsonExtra: { blastRadius: radius } }),
   }, totals);
   if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared, live);
   return exitCode;
@@ -89,6 +95,7 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
           variables,
           ...(publish && { publish: true }),
+          groupSizes: groupSizes(inputs.contacts.contacts),
         });
       },
       onDelivery: (delivery) => {
@@ -111,7 +118,7 @@ function* lazily<T>(places: RecordPlace[], read: (place: RecordPlace) => T): Gen
 }
 
 /** Everything between the plan and the first send: problems, summary, credentials, confirmation. */
-async function review(prepared: Prepared, flags: SendFlags, live: boolean): Promise<void> {
+async function review(prepared: Prepared, flags: SendFlags, live: boolean, limits: Record<string, ChannelLimits>): Promise<BlastRadius> {
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
   const { plan, scenario } = prepared;
   out.line(out.color.bold(`crisis-notify · ${scenario.name}${live ? '' : ' · dry run (nothing will be sent)'}`));
@@ -120,9 +127,11 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
     throw new UserError(`The plan for "${scenario.name}" has ${prepared.problems.length} problem(s); nothing was sent.`, prepared.problems);
   }
   printPlanSummary(out, plan);
+  const radius = blastRadius(prepared, limits, flags);
+  printBlastRadius(out, radius);
   // What people will read, before anyone reads it: the lead checks the ETA and the wording here.
   printPreviews(out, plan);
-  if (!live) return;
+  if (!live) return radius;
   const missing = unconfigured(plan.channels.keys(), prepared.config);
   if (missing.length > 0) {
     const others = [...plan.channels.keys()].filter((c) => !missing.some((m) => m.channel === c));
@@ -135,6 +144,7 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
     channels: plan.channels.size, alternative: ' (or --dry-run to try)',
     threshold: countFlag('--confirm-threshold', flags.confirmThreshold), expectCount: countFlag('--expect-count', flags.expectCount),
   });
+  return radius;
 }
 
 /** Regenerate the status page from the journal right after the send, so the page and the messages never disagree. */

@@ -51,8 +51,12 @@ export interface Channel {
   readonly subject?: boolean;
   /** Templates may have an HTML alternative, `<channel>[…].html.hbs` (email). */
   readonly html?: boolean;
-  /** Provider limits that shape a fan-out (provider-notes.md). */
+  /**
+   * Provider limits that shape a fan-out (provider-notes.md); `typicalSendMs`, how long one
+   * send usually takes (a call rings and speaks), feeds the time estimate of the preview.
+   */
   readonly defaults: {
+    typicalSendMs?: number;
     perSecond?: number;
     concurrency: number;
     /** Time limit of one attempt when longer than the dispatcher's (a call rings, then speaks); `--attempt-timeout` overrides it. */
@@ -72,6 +76,12 @@ export interface Channel {
   broadcastAddress?(settings: ChannelSettings): string | undefined;
   /** Why this contact's address cannot work on this channel (an SMS to a landline), if it cannot. */
   unsuitable?(contact: Contact): string | undefined;
+  /**
+   * How the provider bills a message, for the cost preview: per SMS segment or per call
+   * minute, and how many units this message takes. Prices come from prices.yaml, keyed by
+   * channel name and destination country.
+   */
+  readonly billing?: { unit: 'segment' | 'minute'; units(message: Rendered): number };
   /** SMS length, kept with each delivery for previews and the segment budget. */
   measure?(text: string): SmsLength;
   /** Limits: SMS segments, Telegram 4,096 characters, Discord 2,000… */

@@ -45,6 +45,8 @@ export interface RunInfo {
   variables: Record<string, string>;
   /** Sent with --status-page: this run is news for the public status page. Absent: it is not. */
   publish?: boolean;
+  /** People per group in the contact list at the time, so the next run can tell a list that grew or shrank. */
+  groupSizes?: Record<string, number>;
 }
 
 export type JournalEntry = (

@@ -42,6 +42,22 @@ export function parsePhone(raw: string, defaultRegion: string): { e164: string; 
   return valid ? { e164: parsed.number, landline: parsed.getType() === 'FIXED_LINE' } : undefined;
 }
 
+const countries = new Map<string, string | undefined>();
+/**
+ * The country (ISO 3166 code) an E.164 number belongs to, for prices. Cached by its first
+ * six characters, which settle the country everywhere but in shared plans like +1's, where
+ * prices differ little: a 100,000-person plan parses a few dozen numbers, not 100,000.
+ */
+export function countryOf(e164: string): string | undefined {
+  const prefix = e164.slice(0, 6);
+  if (!countries.has(prefix)) {
+    // Fiction ranges and new ranges have no country of their own: the calling code's main one.
+    const parsed = libphonenumber().parsePhoneNumberFromString(e164);
+    countries.set(prefix, parsed?.country ?? parsed?.getPossibleCountries()[0]);
+  }
+  return countries.get(prefix);
+}
+
 /** The `phone` column, read by every channel that reaches a phone number (SMS, voice, Signal). */
 export const phoneColumn: AddressColumn = {
   name: 'phone',

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Channel, CheckLimits } from './channel.js';
+import { BlastTally } from './blast-radius.js';
 import { addressColumns } from './contacts.js';
 import { contextFactory, type ContextFor } from './context.js';
 import { escapeHtml } from './escape.js';
@@ -72,6 +73,10 @@ export interface Plan {
   warnings: Problem[];
   /** What the plan changed on its own, worth saying (a landline called instead of texted). */
   notes: Problem[];
+  /** Messages planned to an address their channel cannot serve (an SMS to a landline). */
+  unsuitable: number;
+  /** Countries, billed units and UCS-2 culprits, for the blast-radius preview. */
+  tally: BlastTally;
 }
 
 export function deliveryId(runId: string, contactKey: string, channel: string): string {
@@ -87,11 +92,15 @@ export function deliveryId(runId: string, contactKey: string, channel: string): 
 export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => void = () => {}): Plan {
   const problems = new ProblemList();
   const recipients = selectRecipients(input, problems);
-  const plan: Plan = { channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [], warnings: [], notes: [] };
+  const plan: Plan = {
+    channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [], warnings: [], notes: [], unsuitable: 0,
+    tally: new BlastTally(input.channels),
+  };
   const seenTemplates = new Set<string>();
   const emit = (delivery: Delivery | undefined, broadcast = false) => {
     if (!delivery) return;
     count(plan, delivery, broadcast);
+    plan.tally.add(delivery);
     if (!seenTemplates.has(delivery.template)) {
       seenTemplates.add(delivery.template);
       plan.previews.push(delivery);
@@ -115,6 +124,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
           plan.notes.push({ where, message: `${unsuitable}, so no ${channel.name}: tried on ${instead.join(', ')} instead.`, group: 'contacts' });
           continue;
         }
+        plan.unsuitable += 1;
         plan.warnings.push({ where, message: `${unsuitable}: the ${channel.name} message will fail there; fix the contact (the other channels still go out).`, group: 'contacts' });
       }
       emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems));

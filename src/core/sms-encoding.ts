@@ -46,6 +46,44 @@ export function smsLength(text: string): SmsLength {
   // UCS-2 counts UTF-16 code units: an emoji outside the BMP takes two.
   const units = encoding === 'GSM-7' ? septets : text.length;
   const { single, multi } = SMS_LIMITS[encoding];
-  const segments = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / multi);
+  const segments = units === 0 ? 0 : units <= single ? 1 : concatenatedSegments(text, encoding, multi);
   return nonGsmChar === undefined ? { encoding, units, segments } : { encoding, units, segments, nonGsmChar };
+}
+
+/**
+ * Segments of a long message, filled character by character: an extension character's two
+ * septets (GSM-7) or a surrogate pair (UCS-2) is never split across two segments, so a
+ * message can take one segment more than its length divided by 153 or 67.
+ */
+function concatenatedSegments(text: string, encoding: SmsLength['encoding'], capacity: number): number {
+  let segments = 1;
+  let used = 0;
+  for (const ch of text) {
+    const cost = encoding === 'GSM-7' ? (extension.has(ch) ? 2 : 1) : ch.length;
+    if (used + cost > capacity) {
+      segments += 1;
+      used = 0;
+    }
+    used += cost;
+  }
+  return segments;
+}
+
+const TYPOGRAPHY: Record<string, string> = { '’': "'", '‘': "'", '“': '"', '”': '"', '«': '"', '»': '"', '–': '-', '—': '-', '…': '...', '\u00a0': ' ' };
+
+/**
+ * The text as it would read with plain GSM-7 characters (accents dropped, typographic
+ * quotes and dashes made plain, anything else "?"): what the preview compares against
+ * to say how many segments a character costs.
+ */
+export function gsmEquivalent(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    if (basic.has(ch) || extension.has(ch)) out += ch;
+    else {
+      const plain = TYPOGRAPHY[ch] ?? ch.normalize('NFD').replace(/\p{M}/gu, '');
+      out += [...plain].every((c) => basic.has(c) || extension.has(c)) ? plain : '?';
+    }
+  }
+  return out;
 }

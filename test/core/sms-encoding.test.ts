@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { smsLength } from '../../src/core/sms-encoding.js';
+import { gsmEquivalent, smsLength } from '../../src/core/sms-encoding.js';
 
 const _ = (text: string, expected: Partial<ReturnType<typeof smsLength>>) => () => expect(smsLength(text)).toMatchObject(expected);
 
@@ -23,4 +23,15 @@ describe('smsLength', () => {
   it('brackets and braces are extension characters', _('[]{}', { units: 8 }));
   it('an emoji is two UCS-2 units', _('ok 👍', { encoding: 'UCS-2', units: 5 }));
   it('curly quotes force UCS-2', _('it’s down', { encoding: 'UCS-2', nonGsmChar: '’' }));
+  // 306 septets would fit two 153-septet segments, but the euro's escape pair cannot straddle them.
+  it('an extension character is never split across segments', _(`${'x'.repeat(152)}€${'x'.repeat(152)}`, { units: 306, segments: 3 }));
+  it('a surrogate pair is never split across UCS-2 segments', _(`${'ê'.repeat(66)}👍${'ê'.repeat(66)}`, { units: 134, segments: 3 }));
+});
+
+describe('gsmEquivalent', () => {
+  it.each([
+    ['prêt à 14h', 'pret à 14h'],
+    ['it’s down — back soon…', "it's down - back soon..."],
+    ['ok 👍', 'ok ?'],
+  ])('%s → %s', (text, plain) => expect(gsmEquivalent(text)).toBe(plain));
 });
