@@ -19,10 +19,10 @@ export interface Gate {
 
 /** The fake's side of a gate. */
 export interface FakeGate extends Gate {
-  /** A send is ready to be answered: resolves when it may be. `gone` settles if the client left. */
-  pass(gone: Promise<void>): Promise<void>;
-  /** A send that will never be answered (a `hang` fault): counted as held until `gone`. */
-  hang(gone: Promise<void>): void;
+  /** A send is ready to be answered: resolves when it may be. `gone()` settles once the client has left. */
+  pass(gone: () => Promise<void>): Promise<void>;
+  /** A send that will never be answered (a `hang` fault): counted as held until `gone()` settles. */
+  hang(gone: () => Promise<void>): void;
   /** Something the fake saw changed: wake up the waiting tests. */
   changed(): void;
 }
@@ -38,10 +38,10 @@ export function createGate(): FakeGate {
     for (const check of [...watchers]) check();
   };
   /** Count a send as held until `answered` or `gone` settles, whichever is first. */
-  const count = (answered: Promise<void>, gone: Promise<void>) => {
+  const count = (answered: Promise<void>, gone: () => Promise<void>) => {
     held += 1;
     changed();
-    void Promise.race([answered, gone]).then(() => {
+    void Promise.race([answered, gone()]).then(() => {
       held -= 1;
       changed();
     });

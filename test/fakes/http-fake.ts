@@ -84,7 +84,7 @@ export async function startHttpFake(
     // The answer is decided (and a send recorded by `handle`) on arrival: a held send
     // reached the provider, only its answer is late.
     const answer = (faultable && queued.shift()) || handle(recorded);
-    const gone = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    const gone = () => new Promise<void>((resolve) => res.once('close', () => resolve()));
     if ('hang' in answer) return gate.hang(gone); // never answer; the socket is destroyed on close()
     if (faultable) await gate.pass(gone);
     if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));

@@ -38,12 +38,14 @@ export async function startSmtpFake(): Promise<ProviderFake> {
   const smtpError = (responseCode: number, message: string) => Object.assign(new Error(message), { responseCode });
   const socketOf = (session: SMTPServerSession) => sockets.get(session.remotePort);
   /** Settles when the client's connection closes: a held or hung reply is then no longer awaited. */
-  const goneOf = (session: SMTPServerSession) =>
-    new Promise<void>((resolve) => {
-      const socket = socketOf(session);
-      if (!socket || socket.destroyed) return resolve();
-      socket.once('close', () => resolve());
-    });
+  const closed = new WeakMap<Socket, Promise<void>>();
+  const goneOf = (session: SMTPServerSession) => () => {
+    const socket = socketOf(session);
+    if (!socket || socket.destroyed) return Promise.resolve();
+    let gone = closed.get(socket); // one listener per connection, however many messages it carries
+    if (!gone) closed.set(socket, (gone = new Promise<void>((resolve) => socket.once('close', () => resolve()))));
+    return gone;
+  };
 
   const server = new SMTPServer({
     authOptional: false,
