@@ -40,7 +40,7 @@ const addressOf = (p: Person, channel: ChannelName) =>
 
 describe('every delivery ends delivered exactly once or failed with its reason', () => {
   // Alice's retries (~4 s of Retry-After and backoff), then Bob's hang: the run takes ~10 s.
-  it('through 429 + Retry-After, 500, 503, resets, hangs, SMTP 421/451 and permanent refusals', { timeout: 90_000 }, async () => {
+  it('through 429 + Retry-After, 500, 503, resets, hangs, SMTP 421/451 and permanent refusals', async () => {
     const alice = everywhere('Alice', 1); // first on every channel: takes four faults in a row, runs out of attempts
     const bob = everywhere('Bob', 2); // second: a hang, then one more fault, then delivered
     const carol = everywhere('Carol', 3); // refused for good on every channel
