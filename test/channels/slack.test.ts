@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { closedPort } from '../helpers/channel.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../src/core/delivery-errors.js';
 import { slack } from '../../src/channels/slack.js';
 import type { Transport } from '../../src/core/channel.js';
@@ -44,8 +44,11 @@ afterAll(async () => {
 });
 
 describe('slack send', () => {
-  it('connect() sends nothing', () => {
-    expect(fake.http.requests).toHaveLength(0);
+  it('connect() sends nothing', async () => {
+    const before = fake.http.requests.length;
+    const t = await connect(fake.env);
+    expect(fake.http.requests).toHaveLength(before);
+    await t.close();
   });
 
   it('posts exactly the rendered mrkdwn to the channel asked for, without escaping it twice', async () => {
@@ -128,7 +131,8 @@ describe('slack failures: one request each, the SDK retries nothing', () => {
     fake.fail({ kind: 'hang' });
     const controller = new AbortController();
     const sending = rejection(transport.send(post(), controller.signal));
-    await vi.waitFor(() => expect(postsSince(before)).toBe(1));
+    await fake.until(() => fake.held() === 1); // the fake has the request and is not answering
+    expect(postsSince(before)).toBe(1);
     controller.abort();
     const err = await sending;
     expect(err).toBeInstanceOf(RetryableError);

@@ -53,6 +53,28 @@ describe('sms channel: sending through the real twilio SDK', () => {
     expect(receipt.detail).toBe('segments: 2');
   });
 
+  // Counts worked out by hand from GSM 03.38 and 3GPP TS 23.040 (160/153 septets, 70/67 UCS-2
+  // units), which the fake implements on its own: they do not come from src/core/sms-encoding.ts.
+  it.each([
+    ['160 GSM-7 characters', 'x'.repeat(160), 1],
+    ['161 GSM-7 characters', 'x'.repeat(161), 2],
+    ['306 GSM-7 characters', 'x'.repeat(306), 2],
+    ['307 GSM-7 characters', 'x'.repeat(307), 3],
+    ['é is GSM-7: 101 characters', 'x'.repeat(100) + 'é', 1],
+    ['ê is not: the same 101 characters in UCS-2', 'x'.repeat(100) + 'ê', 2],
+    ['80 euro signs, two septets each', '€'.repeat(80), 1],
+    ['81 euro signs', '€'.repeat(81), 2],
+    ['70 UCS-2 units', 'ç'.repeat(70), 1],
+    ['71 UCS-2 units', 'ç'.repeat(71), 2],
+    ['134 UCS-2 units', 'ç'.repeat(134), 2],
+    ['135 UCS-2 units', 'ç'.repeat(135), 3],
+    ['an escape pair is never cut between two segments', 'x'.repeat(152) + '€' + 'x'.repeat(152), 3],
+    ['nor is a surrogate pair', 'ç'.repeat(66) + '👍' + 'ç'.repeat(66), 3],
+  ])('%s: Twilio counts %i segment(s), reported on the receipt', async (_, text, segments) => {
+    const receipt = await transport.send(rendered(to, text), noLimit());
+    expect(receipt.detail).toBe(`segments: ${segments}`);
+  });
+
   it('sends through a messaging service when one is configured instead of a number', async () => {
     const { TWILIO_FROM: _, ...env } = fake.env;
     const viaService = await connect({ ...env, TWILIO_MESSAGING_SERVICE_SID: 'MG00000000000000000000000000000001' });
@@ -128,7 +150,8 @@ describe('sms channel: failures', () => {
     fake.fail({ kind: 'hang' });
     const controller = new AbortController();
     const sending = rejection(transport.send(rendered(to, 'hang'), controller.signal));
-    while (fake.sendAttempts() === before) await new Promise((r) => setImmediate(r));
+    await fake.until(() => fake.held() === 1); // the fake has the request and is not answering
+    expect(fake.sendAttempts()).toBe(before + 1);
     controller.abort();
     const err = await sending;
     expect(err).toBeInstanceOf(RetryableError);

@@ -119,7 +119,8 @@ describe('telegram channel: failures', () => {
     fake.fail({ kind: 'hang' });
     const controller = new AbortController();
     const sending = rejection(transport.send(rendered(chat, 'hang'), controller.signal));
-    while (fake.sendAttempts() === before) await new Promise((r) => setImmediate(r));
+    await fake.until(() => fake.held() === 1); // the fake has the request and is not answering
+    expect(fake.sendAttempts()).toBe(before + 1);
     controller.abort();
     const err = await sending;
     expect(err).toBeInstanceOf(RetryableError);

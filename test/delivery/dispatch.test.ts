@@ -321,8 +321,11 @@ describe('stopping (Ctrl-C): start nothing new, let in-flight sends finish withi
   it('a stop during a retry delay ends the wait and starts no new attempt', { timeout: 5_000 }, async () => {
     const stop = new AbortController();
     const { calls, transport } = scripted({ 'a/sms': [new RetryableError('slow down', '429', 3_600_000)] });
-    setTimeout(() => stop.abort(), 30);
-    const { outcomes } = await run([delivery('a', 'sms')], ALL, { transport, stop: stop.signal });
+    // 'retrying' is reported just before the wait starts: the stop lands once it has.
+    const onProgress: DispatchOptions['onProgress'] = (event) => {
+      if (event.status === 'retrying') queueMicrotask(() => stop.abort());
+    };
+    const { outcomes } = await run([delivery('a', 'sms')], ALL, { transport, stop: stop.signal, onProgress });
     expect(calls).toEqual(['a/sms']);
     expect(outcomes.get('a/sms')).toEqual({ status: 'interrupted' });
   });

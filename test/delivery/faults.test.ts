@@ -8,6 +8,10 @@
  * One send at a time per channel (`--concurrency all=1`) makes the fault order exact: the
  * first person on a channel takes the first queued faults until they succeed or run out of
  * attempts, the second takes the rest. No timing is asserted.
+ *
+ * The per-attempt time limit is generous (HANG_LIMIT_S): only the scripted hang, which the
+ * fake never answers, runs into it. With a limit of one second, a busy machine let ordinary
+ * answers run past it too, and the attempt counts changed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/core/journal.js';
@@ -18,7 +22,9 @@ import { startAllFakes } from '../helpers/fakes.js';
 import { copiesPerDelivery, journal, pathOf, phone, plannedIn, runIdIn, workdir, type Person } from './helpers.js';
 
 const CHANNELS: ChannelName[] = ['sms', 'email', 'slack', 'telegram'];
-const FLAGS = ['--yes', '--json', '--rate', 'all=off', '--concurrency', 'all=1', '--attempt-timeout', '1'];
+/** Seconds a hang lasts before the attempt is given up: bounds a hang, never an answer. */
+const HANG_LIMIT_S = 5;
+const FLAGS = ['--yes', '--json', '--rate', 'all=off', '--concurrency', 'all=1', '--attempt-timeout', String(HANG_LIMIT_S)];
 
 let fakes: Awaited<ReturnType<typeof startAllFakes>>;
 beforeEach(async () => {
@@ -33,6 +39,7 @@ const addressOf = (p: Person, channel: ChannelName) =>
   ({ sms: p.phone!.replace(/ /g, ''), email: p.email, slack: p.slack, telegram: p.telegram })[channel]!;
 
 describe('every delivery ends delivered exactly once or failed with its reason', () => {
+  // Alice's retries (~4 s of Retry-After and backoff), then Bob's hang: the run takes ~10 s.
   it('through 429 + Retry-After, 500, 503, resets, hangs, SMTP 421/451 and permanent refusals', async () => {
     const alice = everywhere('Alice', 1); // first on every channel: takes four faults in a row, runs out of attempts
     const bob = everywhere('Bob', 2); // second: a hang, then one more fault, then delivered

@@ -5,6 +5,10 @@
  * in flight at the stop (the journal's "attempting" records with no outcome), none at all
  * on SMS, whose fake honours the Twilio idempotency token, and none at all after a single
  * Ctrl-C, which lets in-flight sends finish.
+ *
+ * The fakes hold their answers (test/fakes/gate.ts): each channel gets a fixed number of
+ * answers, then every send in flight waits until the test releases it. So the stop always
+ * lands with exactly those sends in flight, however slow the machine: nothing races a clock.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/core/journal.js';
@@ -13,20 +17,31 @@ import type { ChannelName } from './helpers.js';
 import { baseEnv, runCli } from '../helpers/cli.js';
 import { startAllFakes } from '../helpers/fakes.js';
 import {
-  copiesPerDelivery, crowd, deliveredSoFar, inFlight, journal, plannedIn, runIdIn, startCli, waitUntil, workdir, type Planned,
+  copiesPerDelivery, crowd, inFlight, journal, plannedIn, runIdIn, startCli, waitUntil, workdir, type Planned,
 } from './helpers.js';
 
 const CHANNELS: ChannelName[] = ['sms', 'email', 'slack', 'telegram'];
-/** No rate limit, a little concurrency: with the fakes' latency the run lasts a few seconds. */
-const PACE = ['--rate', 'all=off', '--concurrency', 'sms=2,email=2,slack=2,telegram=4'];
-const PEOPLE = 150; // × 2 to 4 channels = 425 deliveries
+/** Sends in flight at once per channel: what the fakes end up holding. */
+const CONCURRENCY: Record<ChannelName, number> = { sms: 2, email: 2, slack: 2, telegram: 4 };
+const IN_FLIGHT = CHANNELS.reduce((n, c) => n + CONCURRENCY[c], 0);
+const PACE = ['--rate', 'all=off', '--concurrency', CHANNELS.map((c) => `${c}=${CONCURRENCY[c]}`).join(',')];
+const PEOPLE = 100; // × 2 to 4 channels = 284 deliveries
+/** Answers each channel gives before holding the rest: deliveries done before the stop. */
+const ANSWERED = 10;
 
 let fakes: Awaited<ReturnType<typeof startAllFakes>>;
 beforeEach(async () => {
   fakes = await startAllFakes();
-  for (const [, fake] of fakes.all) fake.latencyMs = 30;
 });
-afterEach(() => fakes.close());
+afterEach(() => {
+  release();
+  return fakes.close();
+});
+
+const holdAfter = (answers: number) => CHANNELS.forEach((c) => fakes[c].hold(answers));
+const release = () => CHANNELS.forEach((c) => fakes[c].release());
+/** Every channel has as many sends in flight as it may have, all held by the fakes. */
+const allHeld = () => CHANNELS.every((c) => fakes[c].held() === CONCURRENCY[c]);
 
 function statusAt(entries: JournalEntry[]): Map<string, string> {
   const status = new Map<string, string>();
@@ -77,20 +92,23 @@ const label = (p: { contact: { name: string } | string; channel: string }) =>
 describe('a live run of a few hundred deliveries, stopped midway and resumed', () => {
   it('SIGKILL: resume sends the rest; duplicates ≤ in flight at the kill, none on SMS; the report flags them', async () => {
     const cwd = workdir(crowd(PEOPLE));
+    holdAfter(ANSWERED);
     const live = startCli(['drill', '--yes', '--expect-count', String(PEOPLE), '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
-    await waitUntil(() => deliveredSoFar(cwd) >= 40, live, '40 deliveries were journaled');
+    await waitUntil(allHeld, live, 'every channel had sends in flight');
     live.child.kill('SIGKILL');
     await live.done;
+    release(); // answers to a dead process, which nobody reads
 
     const runId = runIdIn(cwd)!;
     const atKill = journal(cwd);
     const planned = plannedIn(atKill);
-    expect(planned).toHaveLength(425);
+    expect(planned).toHaveLength(284);
     expect(atKill.some((e) => e.kind === 'finished')).toBe(false);
     const status = statusAt(atKill);
     const deliveredBefore = [...status.values()].filter((s) => s === 'delivered').length;
+    expect(deliveredBefore).toBe(ANSWERED * CHANNELS.length);
     const unknown = inFlight(atKill); // sent or not: nobody knows
-    expect(unknown.size).toBeGreaterThan(0);
+    expect(unknown.size).toBe(IN_FLIGHT);
     // Nothing the journal calls delivered was lost; nothing it never attempted was sent.
     const copiesAtKill = copiesPerDelivery(fakes, planned);
     for (const p of planned) {
@@ -113,7 +131,7 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
     expect(extra).toBeLessThanOrEqual(unknown.size);
     for (const p of duplicated) expect(unknown.has(p.id), `${p.id} duplicated but not in flight`).toBe(true);
     for (const p of planned.filter((d) => d.channel === 'sms')) expect(copies.get(p.id), p.id).toBe(1);
-    expect(fakes.sms.messages).toHaveLength(150);
+    expect(fakes.sms.messages).toHaveLength(PEOPLE);
     // Delivered messages were never sent again: only the unknown ones were re-sent.
     const after = journal(cwd).slice(atKill.length);
     const resent = new Set(after.filter((e) => e.kind === 'attempting').map((e) => (e as { id: string }).id));
@@ -134,9 +152,12 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
 
   it('Ctrl-C (SIGINT): in-flight sends finish, exit 130, and resume completes the rest with zero duplicates', async () => {
     const cwd = workdir(crowd(PEOPLE));
+    holdAfter(ANSWERED);
     const live = startCli(['drill', '--yes', '--expect-count', String(PEOPLE), '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
-    await waitUntil(() => deliveredSoFar(cwd) >= 40, live, '40 deliveries were journaled');
+    await waitUntil(allHeld, live, 'every channel had sends in flight');
     live.child.kill('SIGINT');
+    await waitUntil(() => live.stderr().includes('Stopping'), live, 'the Ctrl-C was acknowledged');
+    release(); // the sends in flight get their answers within the grace period
     const stopped = await live.done;
     expect(stopped.code, stopped.stderr).toBe(130);
 
@@ -148,6 +169,7 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
     expect(inFlight(atStop).size).toBe(0); // every send in flight finished and was recorded
     const status = statusAt(atStop);
     const deliveredBefore = [...status.values()].filter((s) => s === 'delivered').length;
+    expect(deliveredBefore).toBe(ANSWERED * CHANNELS.length + IN_FLIGHT); // and nothing new started
     expect(JSON.parse(stopped.stdout)).toMatchObject({ runId, complete: false });
     // What the fakes hold is exactly what the journal says was delivered.
     const copiesAtStop = copiesPerDelivery(fakes, planned);
@@ -162,11 +184,10 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
   });
 
   it('Ctrl-C twice: exits 130 at once; what was in flight is re-sent by resume, never twice on SMS', async () => {
-    for (const [, fake] of fakes.all) fake.latencyMs = 2_000; // keep sends in flight
     const cwd = workdir(crowd(20));
+    holdAfter(0); // every send stays in flight
     const live = startCli(['drill', '--yes', ...PACE], { cwd, env: baseEnv(fakes.env) });
-    const attempting = () => journal(cwd).filter((e) => e.kind === 'attempting').length;
-    await waitUntil(() => attempting() >= 8, live, 'sends were in flight on every channel');
+    await waitUntil(allHeld, live, 'sends were in flight on every channel');
     live.child.kill('SIGINT');
     await waitUntil(() => live.stderr().includes('Stopping'), live, 'the first Ctrl-C was acknowledged');
     live.child.kill('SIGINT');
@@ -178,10 +199,10 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
     const atStop = journal(cwd);
     const planned = plannedIn(atStop);
     const unknown = inFlight(atStop);
-    expect(unknown.size).toBeGreaterThanOrEqual(8);
+    expect(unknown.size).toBe(IN_FLIGHT);
     expect(atStop.some((e) => e.kind === 'finished')).toBe(false);
 
-    for (const [, fake] of fakes.all) fake.latencyMs = 0;
+    release();
     const { report } = await resume(cwd, runId);
     const copies = expectEveryoneReached(planned);
     const extra = planned.reduce((n, p) => n + copies.get(p.id)! - 1, 0);

@@ -168,6 +168,10 @@ export async function startDiscordFake(): Promise<DiscordFake> {
     set latencyMs(ms: number) {
       http.latencyMs = ms;
     },
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     close: () => http.close(),
   };
 }

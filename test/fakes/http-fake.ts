@@ -1,10 +1,12 @@
 /**
  * A loopback HTTP server fed scripted answers: the base of the Twilio, Slack and
  * Telegram fakes. It listens on 127.0.0.1 only, on an ephemeral port, records every
- * request and lets a test queue faults (429, 5xx, reset, hang) for the next requests.
+ * request and lets a test queue faults (429, 5xx, reset, hang) for the next requests,
+ * and hold answers to sends until it releases them (see gate.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createGate, type Gate } from './gate.js';
 
 export interface RecordedRequest {
   method: string;
@@ -29,12 +31,12 @@ export type Fault =
   | { kind: 'permanent' }
   | { kind: 'temporary' };
 
-export interface HttpFake {
+export interface HttpFake extends Gate {
   url: string;
   requests: RecordedRequest[];
   /** Answer the next requests that `handle` marks as faultable with these, in order. */
   queue(...answers: Answer[]): void;
-  /** Delay every answer by this long (to keep requests in flight). */
+  /** Delay every answer by this long. To keep a send in flight, `hold()` it instead: a delay races the client. */
   latencyMs: number;
   close(): Promise<void>;
 }
@@ -50,7 +52,12 @@ export async function startHttpFake(
 ): Promise<HttpFake> {
   const queued: Answer[] = [];
   const sockets = new Set<Socket>();
+  const gate = createGate();
   const fake: HttpFake = {
+    hold: gate.hold,
+    release: gate.release,
+    held: gate.held,
+    until: gate.until,
     url: '',
     requests: [],
     latencyMs: 0,
@@ -72,10 +79,16 @@ export async function startHttpFake(
       raw,
     };
     fake.requests.push(recorded);
-    const answer = (isFaultable(recorded) && queued.shift()) || handle(recorded);
+    gate.changed();
+    const faultable = isFaultable(recorded);
+    // The answer is decided (and a send recorded by `handle`) on arrival: a held send
+    // reached the provider, only its answer is late.
+    const answer = (faultable && queued.shift()) || handle(recorded);
+    const gone = () => new Promise<void>((resolve) => res.once('close', () => resolve()));
+    if ('hang' in answer) return gate.hang(gone); // never answer; the socket is destroyed on close()
+    if (faultable) await gate.pass(gone);
     if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));
     if ('reset' in answer) return req.socket.destroy();
-    if ('hang' in answer) return; // never answer; the socket is destroyed on close()
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(JSON.stringify(answer.json));
   });

@@ -64,6 +64,10 @@ export async function startSlackFake(): Promise<ProviderFake & { http: HttpFake 
     sendAttempts: () => http.requests.filter((r) => r.path === POST_MESSAGE).length,
     fail: (...faults) => http.queue(...faults.map(slackAnswerFor)),
     failFor: (address, fault) => byAddress.set(address, fault),
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     get latencyMs() {
       return http.latencyMs;
     },

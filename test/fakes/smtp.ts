@@ -11,10 +11,12 @@
  * | hang                       | takes the message data and never answers            |
  *
  * Like a real submission server, it accepts only MAIL_FROM as the sender (553 otherwise).
+ * Its gate holds the final reply to DATA of accepted messages (see gate.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { createGate } from './gate.js';
 import type { Fault } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
@@ -31,9 +33,19 @@ export async function startSmtpFake(): Promise<ProviderFake> {
   /** Sockets by client port, so a fault can cut the connection the session runs on. */
   const sockets = new Map<number, Socket>();
   let attempts = 0;
+  const gate = createGate();
 
   const smtpError = (responseCode: number, message: string) => Object.assign(new Error(message), { responseCode });
   const socketOf = (session: SMTPServerSession) => sockets.get(session.remotePort);
+  /** Settles when the client's connection closes: a held or hung reply is then no longer awaited. */
+  const closed = new WeakMap<Socket, Promise<void>>();
+  const goneOf = (session: SMTPServerSession) => () => {
+    const socket = socketOf(session);
+    if (!socket || socket.destroyed) return Promise.resolve();
+    let gone = closed.get(socket); // one listener per connection, however many messages it carries
+    if (!gone) closed.set(socket, (gone = new Promise<void>((resolve) => socket.once('close', () => resolve()))));
+    return gone;
+  };
 
   const server = new SMTPServer({
     authOptional: false,
@@ -54,6 +66,7 @@ export async function startSmtpFake(): Promise<ProviderFake> {
     },
     onRcptTo(address, session, callback) {
       attempts++;
+      gate.changed();
       const fault = byAddress.get(address.address) ?? queued.shift();
       current.set(session.id, fault);
       if (fault?.kind === 'permanent') return callback(smtpError(550, '5.1.1 unknown recipient'));
@@ -68,7 +81,7 @@ export async function startSmtpFake(): Promise<ProviderFake> {
       stream.on('end', async () => {
         if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));
         const fault = current.get(session.id);
-        if (fault?.kind === 'hang') return; // never answer; close() destroys the socket
+        if (fault?.kind === 'hang') return gate.hang(goneOf(session)); // never answer; close() destroys the socket
         if (fault?.kind === 'reset') return socketOf(session)?.destroy();
         if (fault?.kind === 'temporary') return callback(smtpError(451, '4.3.0 temporary failure, try again later'));
         // The last CRLF ends the DATA line, not the message (nodemailer adds one when missing).
@@ -80,7 +93,10 @@ export async function startSmtpFake(): Promise<ProviderFake> {
           html: parsed.html,
           idempotencyKey: parsed.headers['message-id'],
         });
-        callback(null, `2.0.0 queued as fake-${messages.length}`);
+        const queuedAs = `2.0.0 queued as fake-${messages.length}`;
+        // Accepted on arrival, like the HTTP fakes: a held message reached the server, only the reply is late.
+        await gate.pass(goneOf(session));
+        callback(null, queuedAs);
       });
     },
   });
@@ -100,6 +116,10 @@ export async function startSmtpFake(): Promise<ProviderFake> {
     fail: (...faults) => queued.push(...faults),
     failFor: (address, fault) => byAddress.set(address, fault),
     latencyMs: 0,
+    hold: gate.hold,
+    release: gate.release,
+    held: gate.held,
+    until: gate.until,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets.values()) socket.destroy();

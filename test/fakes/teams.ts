@@ -133,6 +133,10 @@ export async function startTeamsFake(): Promise<Omit<ProviderFake, 'messages'> &
     set latencyMs(ms: number) {
       http.latencyMs = ms;
     },
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     close: () => http.close(),
   };
 }

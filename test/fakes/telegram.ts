@@ -112,6 +112,10 @@ export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFa
     sendAttempts: () => http.requests.filter(isSend).length,
     fail: (...faults) => http.queue(...faults.map(telegramFault)),
     failFor: (address, fault) => void faultFor.set(address, fault),
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     get latencyMs() {
       return http.latencyMs;
     },

@@ -155,6 +155,10 @@ export async function startTwilioVoiceFake(): Promise<TwilioVoiceFake> {
     set latencyMs(ms: number) {
       http.latencyMs = ms;
     },
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     close: () => http.close(),
   };
 }

@@ -1,10 +1,10 @@
 /**
  * A loopback Twilio Messages API: basic auth, E.164 validation, 201 with a message SID,
- * and `I-Twilio-Idempotency-Token` honoured the way a deduplicating provider would
+ * `num_segments` counted the way a carrier splits the message, and
+ * `I-Twilio-Idempotency-Token` honoured the way a deduplicating provider would
  * (a repeated token returns the first message and sends nothing new).
  */
 import { randomBytes } from 'node:crypto';
-import { smsLength } from '../../src/core/sms-encoding.js';
 import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
@@ -67,7 +67,7 @@ export async function startTwilioFake(): Promise<ProviderFake & { http: HttpFake
     const json = {
       sid, account_sid: accountSid, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01',
       to, from: from ?? null, messaging_service_sid: service ?? null, body,
-      num_segments: String(smsLength(body).segments), date_created: new Date().toUTCString(),
+      num_segments: String(segmentsOf(body)), date_created: new Date().toUTCString(),
       uri: `${messagesPath.slice(0, -'.json'.length)}/${sid}.json`,
     };
     if (token !== undefined) byToken.set(token, json);
@@ -89,6 +89,10 @@ export async function startTwilioFake(): Promise<ProviderFake & { http: HttpFake
     sendAttempts: () => http.requests.filter(isSend).length,
     fail: (...faults) => http.queue(...faults.map(twilioFault)),
     failFor: (address, fault) => void faultFor.set(address, fault),
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     get latencyMs() {
       return http.latencyMs;
     },
@@ -97,4 +101,52 @@ export async function startTwilioFake(): Promise<ProviderFake & { http: HttpFake
     },
     close: () => http.close(),
   };
+}
+
+/**
+ * GSM 03.38 (3GPP TS 23.038 §6.2.1), written out from the spec's table by code position
+ * rather than taken from src/core/sms-encoding.ts, so the SMS tests do not compare the code
+ * with itself. Row n holds positions 0xn0…0xnF; 0x1B is the escape to the extension table
+ * and is not a character of its own.
+ */
+const GSM_BASIC_ROWS = [
+  ['@', '£', '$', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', '\n', 'Ø', 'ø', '\r', 'Å', 'å'],
+  ['Δ', '_', 'Φ', 'Γ', 'Λ', 'Ω', 'Π', 'Ψ', 'Σ', 'Θ', 'Ξ', null, 'Æ', 'æ', 'ß', 'É'],
+  [' ', '!', '"', '#', '¤', '%', '&', "'", '(', ')', '*', '+', ',', '-', '.', '/'],
+  ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?'],
+  ['¡', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O'],
+  ['P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', 'Ä', 'Ö', 'Ñ', 'Ü', '§'],
+  ['¿', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o'],
+  ['p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 'ä', 'ö', 'ñ', 'ü', 'à'],
+];
+/** The extension table: each is sent as ESC + its position, two septets. */
+const GSM_EXTENSION: Record<number, string> = { 0x0a: '\f', 0x14: '^', 0x28: '{', 0x29: '}', 0x2f: '\\', 0x3c: '[', 0x3d: '~', 0x3e: ']', 0x40: '|', 0x65: '€' };
+const septetsOf = new Map<string, number>([
+  ...GSM_BASIC_ROWS.flat().filter((c): c is string => c !== null).map((c) => [c, 1] as const),
+  ...Object.values(GSM_EXTENSION).map((c) => [c, 2] as const),
+]);
+
+/**
+ * Segments as the carrier splits the message: one segment holds 160 septets (GSM-7) or 70
+ * UTF-16 units (UCS-2); split, each holds 153 or 67 (the rest is the concatenation header).
+ * A character is never cut in two: an escape pair or a surrogate pair that would straddle a
+ * boundary starts the next segment.
+ */
+export function segmentsOf(body: string): number {
+  const chars = [...body];
+  const gsm = chars.every((c) => septetsOf.has(c));
+  const sizes = chars.map((c) => (gsm ? septetsOf.get(c)! : c.length));
+  const [single, perSegment] = gsm ? [160, 153] : [70, 67];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total <= single) return total === 0 ? 0 : 1;
+  let segments = 1;
+  let used = 0;
+  for (const size of sizes) {
+    if (used + size > perSegment) {
+      segments += 1;
+      used = 0;
+    }
+    used += size;
+  }
+  return segments;
 }

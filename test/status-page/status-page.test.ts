@@ -63,10 +63,15 @@ describe('links are only made from safe values', () => {
 });
 
 describe('outage → update → resolved', () => {
-  const cwd = tempDir('status-page-');
-  writeIncident(cwd, { update: { slack_url: 'https://example.slack.com/archives/C0CRISIS' } });
+  // Each test gets its own folder: one of them adds a run, and none may depend on the others' order.
+  const incident = () => {
+    const cwd = tempDir('status-page-');
+    writeIncident(cwd, { update: { slack_url: 'https://example.slack.com/archives/C0CRISIS' } });
+    return cwd;
+  };
 
   it('during the incident: still down, latest ETA, start of this incident, alternatives linked', async () => {
+    const cwd = incident();
     const { state, html, files } = await build(cwd, 'fr');
     expect(state).toBe('degraded');
     expect(files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['index.html', 'status.json', 'feed.xml']);
@@ -87,7 +92,7 @@ describe('outage → update → resolved', () => {
   });
 
   it('status.json says the same', async () => {
-    const { status } = await build(cwd);
+    const { status } = await build(incident());
     expect(status).toMatchObject({
       version: 1, company: 'Exemple SARL', state: 'degraded', service: 'WhatsApp',
       startedAt: '2026-03-12T09:00:00.000Z', resolvedAt: null, eta: '16:00',
@@ -106,6 +111,7 @@ describe('outage → update → resolved', () => {
   });
 
   it('after resolved: the timeline is newest first and the ETA is gone', async () => {
+    const cwd = incident();
     writeResolved(cwd);
     const { state, html, status, feed } = await build(cwd, 'en');
     expect(state).toBe('resolved');
@@ -126,23 +132,27 @@ describe('outage → update → resolved', () => {
   });
 
   it('passes html-validate in French and in English', async () => {
+    const cwd = incident();
     await expectValidHtml((await build(cwd, 'fr')).html);
     await expectValidHtml((await build(cwd, 'en')).html);
   });
 });
 
 describe('hostile values are text, never markup or links', () => {
-  const cwd = tempDir('status-page-xss-');
-  // The latest run's values win, so the hostile ones go in the update.
-  writeIncident(cwd, {
-    update: {
-      service: '<script>alert("svc")</script>', telegram_url: 'javascript:alert(1)', hotline: '"><img src=x onerror=alert(1)>',
-      progress: 'fixed <script>alert(1)</script> & "quoted"', slack_url: 'JavaScript:alert(2)', eta: '<b>16:00</b>',
-    },
-  });
+  const hostile = () => {
+    const cwd = tempDir('status-page-xss-');
+    // The latest run's values win, so the hostile ones go in the update.
+    writeIncident(cwd, {
+      update: {
+        service: '<script>alert("svc")</script>', telegram_url: 'javascript:alert(1)', hotline: '"><img src=x onerror=alert(1)>',
+        progress: 'fixed <script>alert(1)</script> & "quoted"', slack_url: 'JavaScript:alert(2)', eta: '<b>16:00</b>',
+      },
+    });
+    return cwd;
+  };
 
   it('escapes every value in the page and links nothing unsafe', async () => {
-    const { html, status } = await build(cwd, 'fr');
+    const { html, status } = await build(hostile(), 'fr');
     expect(html).not.toMatch(/<script|<img|<b>|onerror=alert|href="javascript/i);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;');
     expect(html).toContain('&lt;b&gt;16:00&lt;/b&gt;');
@@ -156,7 +166,7 @@ describe('hostile values are text, never markup or links', () => {
   });
 
   it('escapes them in the feed too', async () => {
-    const { feed } = await build(cwd, 'en');
+    const { feed } = await build(hostile(), 'en');
     const root = parseXml(feed);
     const entries = root.children.filter((c) => c.name === 'entry');
     expect(child(entries[0]!, 'content').text).toContain('fixed <script>alert(1)</script> & "quoted"');
