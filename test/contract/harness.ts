@@ -15,6 +15,8 @@ export interface ContractHarness<F extends ProviderFake = ProviderFake> {
   address(n: number, fake: F): string;
   /** One recipient per channel (a webhook): then "one recipient refused" does not apply. */
   broadcastOnly?: boolean;
+  /** The protocol cannot say how long to wait when rate-limited (SMTP's 421/451): no Retry-After to honour. */
+  noRetryAfter?: boolean;
   /** Environment with a credential the provider refuses (a wrong token), starting from `fake.env`. */
   badCredentials(fake: F): Record<string, string>;
   /** The text a reader sees for a message the fake accepted (entities decoded, markdown escapes removed…). */
