@@ -7,8 +7,9 @@ export const harness: ContractHarness<SignalFake> = {
   startFake: () => startSignalFake(),
   // Fictional range +33 6 39 98 xx xx (ARCEP): E.164, as the signal and phone columns give it.
   address: (n) => `+3363998${String(1000 + n).padStart(4, '0')}`,
-  // The credential the service itself checks is the sender: a number it has not registered.
-  badCredentials: (fake) => ({ ...fake.env, SIGNAL_NUMBER: '+33639989999' }),
+  // The secret is the token of the proxy in front of the service (the service has none of its
+  // own); an unregistered SIGNAL_NUMBER, also channel-wide, is in test/channels/signal.test.ts.
+  badCredentials: (fake) => ({ ...fake.env, SIGNAL_API_TOKEN: 'sig_not-the-right-token-0123456789' }),
   // Plain text: what was sent is what is shown.
   shown: (received) => received.text,
 };
