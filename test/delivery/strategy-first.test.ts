@@ -4,6 +4,7 @@
  * falls back to the next. The fakes show who got what; the journal shows the path taken.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PRIORITY } from '../../src/channels/index.js';
 import type { RunReport } from '../../src/core/report.js';
 import type { ChannelName } from './helpers.js';
 import { baseEnv, runCli } from '../helpers/cli.js';
@@ -39,7 +40,7 @@ describe('notify <scenario> --strategy first', () => {
     const planned = plannedIn(entries);
     const path = (name: string, channel: ChannelName) => pathOf(entries, planned.find((d) => d.contact.name === name && d.channel === channel)!.id);
 
-    expect(entries.find((e) => e.kind === 'run')).toMatchObject({ strategy: 'first', priority: ['sms', 'telegram', 'slack', 'email'] });
+    expect(entries.find((e) => e.kind === 'run')).toMatchObject({ strategy: 'first', priority: [...DEFAULT_PRIORITY] });
     expect(path('Hana', 'sms')).toEqual(['attempting#1', 'failed#1 final']);
     expect(path('Hana', 'telegram')).toEqual(['attempting#1', 'delivered#1']);
     expect(path('Hana', 'slack')).toEqual(['skipped']);

@@ -178,6 +178,7 @@ describe('notify contacts check', () => {
         '  email            2 of 4',
         '  slack            1 of 4',
         '  telegram         0 of 4',
+        '  signal           1 of 4',
         'No channel at all (1): cannot be reached.',
         '  - Dee (line 5)',
         'Only email (1): no phone, Slack or Telegram, so slow to reach in a crisis.',
