@@ -133,7 +133,7 @@ export const signal: Channel = {
           signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
         });
         const text = await res.text();
-        return { status: res.status, retryAfter: res.headers.get('retry-after'), json: parseJson(text), text };
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), json: parseJson(text) };
       } catch (err) {
         if (signal.aborted) throw new RetryableError(`no answer from signal-cli-rest-api within the time limit${maybeSent}`, 'timeout', undefined, sending);
         if ((err as { name?: string }).name === 'TimeoutError') {
@@ -193,7 +193,6 @@ interface Answer {
   status: number;
   retryAfter: string | null;
   json: unknown;
-  text: string;
 }
 
 function httpError(answer: Answer, host: string, hasToken: boolean, secrets: string[], sending: boolean): DeliveryError {
