@@ -3,14 +3,18 @@
  * at the entry turns every error a user can cause into one sentence (no stack trace
  * unless --debug) and exit code 2.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CHANNEL_NAMES, DEFAULT_PRIORITY } from './channels/index.js';
 import { describeDefaults } from './commands/tuning.js';
 import { EXIT, UserError } from './errors.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('notify')
   .description(`Execute the crisis communication plan: tell every emergency contact on every channel they have (${CHANNEL_NAMES.join(', ')}).`)
-  .option('--debug', 'show stack traces for unexpected errors')
+  .version(version, '-V, --version', 'print the version of notify')
+  .option('--debug', 'show stack traces for unexpected errors (anywhere on the command line)')
   .showHelpAfterError('(run notify --help for usage)')
   // Subcommands have options of the same names (--json, --contacts…): let each parse its own.
   .enablePositionalOptions()
@@ -43,6 +47,8 @@ function planOptions(command: Command): Command {
 tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outage, update, resolved, drill, or one of your own'))
   .option('-n, --dry-run', 'plan, render and record everything, send nothing (opens no network connection)')
   .option('-y, --yes', 'send without asking for confirmation (needed without a terminal)')
+  .option('--confirm-threshold <n>', 'above this many people, type the count to confirm (default 50)')
+  .option('--expect-count <n>', 'with --yes: the number of people the plan must reach, or nothing is sent')
   .option('--json', 'print the result as JSON on stdout (human output stays on stderr)')
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
@@ -53,6 +59,7 @@ Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
   $ notify outage --var eta=14:00                send the outage messages (asks to confirm)
   $ notify update --var eta=16:00 --var progress="the provider found the fault" --yes
+  $ notify outage --var eta=14:00 --yes --expect-count 2000   a script: stops if the list changed
   $ notify drill --group crisis-team --channels sms,telegram
   $ notify resolved --json --yes > result.json
 
@@ -146,15 +153,33 @@ contacts
   .option('--map <Header=field>', 'map a column by hand, e.g. --map "Portable=phone" (repeatable)', collect)
   .option('--region <code>', 'phone region for national numbers (default: $NOTIFY_DEFAULT_REGION or FR)')
   .option('--strict', 'refuse to write anything if any row is rejected')
-  .option('--force', 'replace the output file if it exists')
+  .option('--force', 'replace the output file if it exists (the changes are shown first)')
+  .option('--dry-run', 'show the import and what would change in the output file; write nothing')
+  .option('-y, --yes', 'write even if more than 10 % of the people on the existing list would be removed')
   .option('--json', 'print the import summary as JSON on stdout')
   .addHelpText('after', `
 Examples:
   $ notify contacts import export.csv
+  $ notify contacts import new-export.csv --dry-run          what would change in contacts.csv
   $ notify contacts import liste.csv --map "Portable=phone" --map "Service=groups" -o contacts.csv --force`)
   .action(async (file: string, flags) => {
     const { contactsImport } = await import('./commands/contacts-import.js');
     process.exitCode = await contactsImport(file, flags);
+  });
+contacts
+  .command('diff')
+  .description('what changes between two contact lists: added, removed, changed (old → new), unchanged')
+  .argument('<before>', 'the list as it was (e.g. the contacts.csv of the main branch)')
+  .argument('<after>', 'the list as it is now')
+  .option('--json', 'print the diff as JSON on stdout')
+  .option('--mask', 'mask phone numbers and emails (always on when CI is set)')
+  .addHelpText('after', `
+Examples:
+  $ notify contacts diff contacts.csv new-contacts.csv
+  $ git show main:contacts.csv > /tmp/before.csv && notify contacts diff /tmp/before.csv contacts.csv`)
+  .action(async (before: string, after: string, flags) => {
+    const { contactsDiff } = await import('./commands/contacts-diff.js');
+    process.exitCode = await contactsDiff(before, after, flags);
   });
 contacts
   .command('check')
@@ -187,12 +212,44 @@ Examples:
   });
 
 async function main(): Promise<void> {
+  // --debug is taken out before parsing so that it works after a subcommand too
+  // (`notify report --debug`), as the "run again with --debug" hint suggests.
   const debug = process.argv.includes('--debug');
+  const args = process.argv.slice(2).filter((arg) => arg !== '--debug');
   try {
-    await program.parseAsync(process.argv);
+    const scenario = scenarioAskingForHelp(args);
+    if (scenario) {
+      const { scenarioHelp } = await import('./commands/scenario-help.js');
+      process.exitCode = scenarioHelp(scenario, valueOf(args, '--templates'));
+      return;
+    }
+    await program.parseAsync(args, { from: 'user' });
   } catch (error) {
     process.exitCode = await exitCodeFor(error, debug);
   }
+}
+
+/** `notify outage --help`: the scenario named before or after --help, not a subcommand. */
+function scenarioAskingForHelp(args: string[]): string | undefined {
+  if (!args.includes('--help') && !args.includes('-h')) return undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--') return undefined;
+    if (arg.startsWith('-')) {
+      const option = program.options.find((o) => o.long === arg || o.short === arg);
+      if (option && (option.required || option.optional)) i += 1; // skip the option's value
+      continue;
+    }
+    return program.commands.some((c) => c.name() === arg) ? undefined : arg;
+  }
+  return undefined;
+}
+
+function valueOf(args: string[], flag: string): string | undefined {
+  const inline = args.find((a) => a.startsWith(`${flag}=`));
+  if (inline) return inline.slice(flag.length + 1);
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
 }
 
 async function exitCodeFor(error: unknown, debug: boolean): Promise<number> {

@@ -3,12 +3,12 @@
  * A real environment variable wins over `.env`. Secrets stay in this object and are
  * never printed: error messages name the variable, not its value.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { CHANNEL_LIST } from './channels/index.js';
 import type { EnvVar } from './core/channel.js';
+import { readEnvFile } from './env-file.js';
 import { UserError } from './errors.js';
 
 const optional = z
@@ -57,13 +57,7 @@ const EnvSchema = z.object({
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()) {
   const dotenvPath = join(cwd, '.env');
   let fromFile: Record<string, string> = {};
-  if (existsSync(dotenvPath)) {
-    try {
-      fromFile = parseEnv(readFileSync(dotenvPath, 'utf8')) as Record<string, string>;
-    } catch {
-      throw new UserError(`.env could not be read; check that it holds KEY=value lines.`);
-    }
-  }
+  if (existsSync(dotenvPath)) fromFile = readEnvFile(dotenvPath);
   const parsed = EnvSchema.safeParse({ ...fromFile, ...env });
   if (!parsed.success) {
     const first = parsed.error.issues[0];

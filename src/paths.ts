@@ -18,8 +18,14 @@ export interface ContactsSource {
 
 /** `--contacts`, else `$NOTIFY_CONTACTS`, else `./contacts.csv`, else (not for live sends) the example. */
 export function contactsSource(flag: string | undefined, config: Config, live: boolean): ContactsSource {
-  const chosen = flag ?? config.contactsPath;
-  if (chosen) return { path: resolve(chosen), isExample: false };
+  if (flag) return { path: resolve(flag), isExample: false };
+  if (config.contactsPath) {
+    // Nothing on the command line names this path: say where it came from.
+    if (!existsSync(config.contactsPath)) {
+      throw new UserError(`NOTIFY_CONTACTS is set to ${config.contactsPath}, which does not exist; correct or unset that variable (environment or .env), or pass --contacts FILE.`);
+    }
+    return { path: resolve(config.contactsPath), isExample: false };
+  }
   const local = resolve('contacts.csv');
   if (existsSync(local)) return { path: local, isExample: false };
   if (live) {

@@ -47,10 +47,9 @@ export async function contactsCheck(file: string | undefined, flags: { mask?: bo
   const config = loadConfig();
   const out = createOutput({ ci: config.ci, mask: flags.mask ?? false });
   const source = contactsSource(file, config, false);
+  // Like a dry run: on a fresh clone, show the example list rather than refuse.
   if (source.isExample) {
-    throw new UserError(
-      'There is no contacts.csv in this folder and NOTIFY_CONTACTS is not set; name the list (notify contacts check FILE) or create one with "notify contacts import <export.csv>".',
-    );
+    printNotices(out, [{ where: 'contacts', message: 'no contacts.csv here and NOTIFY_CONTACTS is not set: checking the shipped example list (contacts.example.csv); name yours with "notify contacts check FILE".' }]);
   }
   const shown = displayPath(source.path);
   if (!existsSync(source.path)) throw new UserError(`${shown} does not exist; check the path, or create the list with "notify contacts import <export.csv>".`);

@@ -4,11 +4,21 @@ import { accessSync, constants, createReadStream, createWriteStream, existsSync,
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
-import { loadConfig } from '../config.js';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { CHANNEL_LIST } from '../channels/index.js';
+import { loadConfig, type Config } from '../config.js';
+import { parseContacts } from '../core/contacts.js';
+import { diffContacts, type ContactDiff } from '../core/contacts-diff.js';
 import { importContacts, parseMapFlags, writeCanonical, type ImportResult, type ImportSummary } from '../core/import.js';
 import { displayPath } from '../core/templates.js';
 import { EXIT, UserError } from '../errors.js';
 import { createOutput, type Output } from '../output.js';
+import { askYesNo, canAsk } from './confirm.js';
+import { printDiff, readList, removedShare } from './contacts-diff.js';
+
+/** Dropping more than this share of the people on the list needs --yes: a truncated export must not shrink it silently. */
+const MAX_SILENT_REMOVAL = 0.1;
 
 const ENCODING_NAMES = { 'utf-8': 'UTF-8', 'utf-16le': 'UTF-16', 'utf-16be': 'UTF-16', 'windows-1252': 'Windows-1252' } as const;
 
@@ -19,6 +29,8 @@ export interface ContactsImportFlags {
   strict?: boolean;
   force?: boolean;
   json?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
 }
 
 export async function contactsImport(file: string, flags: ContactsImportFlags): Promise<number> {
@@ -35,17 +47,24 @@ export async function contactsImport(file: string, flags: ContactsImportFlags): 
   if (!existsSync(dirname(target))) {
     throw new UserError(`-o ${flags.output}: the folder ${displayPath(dirname(target))} does not exist; create it or choose another output.`);
   }
-  if (existsSync(target) && !flags.force) {
-    throw new UserError(`${flags.output} already exists; add --force to replace it, or write elsewhere with -o FILE.`);
+  const replacing = existsSync(target);
+  if (replacing && !flags.force && !flags.yes && !flags.dryRun) {
+    throw new UserError(`${flags.output} already exists; add --force to replace it (--dry-run shows what would change), or write elsewhere with -o FILE.`);
   }
 
   const result = await importContacts(() => createReadStream(file), { fileName: file, region, map });
   const { summary } = result;
   printSummary(out, summary);
+  const diff = replacing ? await changesTo(target, result, config, out) : undefined;
+  if (diff) printDiff(out, diff, `Changes to ${flags.output}`);
   const refused = flags.strict && summary.rows.rejected > 0;
-  const write = !refused && summary.rows.written > 0;
+  const write = !refused && !flags.dryRun && summary.rows.written > 0 && (!diff || (await removalAccepted(diff, flags, config.ci)));
   if (write) await writeAtomically(target, result);
-  if (flags.json) out.json({ ...summary, output: flags.output, written: write });
+  if (flags.json) out.json({ ...summary, output: flags.output, written: write, ...(diff && { diff }) });
+  if (flags.dryRun) {
+    out.line('--dry-run: nothing was written.');
+    return EXIT.ok;
+  }
 
   if (refused) {
     throw new UserError(`--strict: ${summary.rows.rejected} row(s) rejected, so nothing was written; fix them in the spreadsheet (or drop --strict) and import again.`);
@@ -54,6 +73,32 @@ export async function contactsImport(file: string, flags: ContactsImportFlags): 
   const count = summary.rows.written === 1 ? '1 contact' : `${summary.rows.written} contacts`;
   out.line(`Wrote ${flags.output} (${count}). Check it with: notify contacts check ${flags.output}`);
   return EXIT.ok;
+}
+
+/** What replacing the list would change, read back the way a send reads contacts. */
+async function changesTo(target: string, result: ImportResult, config: Config, out: Output): Promise<ContactDiff | undefined> {
+  let before;
+  try {
+    before = readList(target, config);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    out.line(`${out.color.yellow('!')} ${displayPath(target)} is not a contact list I can read (${error.message}); it is replaced whole.`);
+    return undefined;
+  }
+  const sink = new PassThrough();
+  const written = text(sink);
+  await writeCanonical(result, sink);
+  const options = { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST };
+  return diffContacts(before, parseContacts(await written, basename(target), options).contacts);
+}
+
+/** Fine unless many people would be dropped; then --yes, or a yes on the terminal. */
+async function removalAccepted(diff: ContactDiff, flags: ContactsImportFlags, ci: boolean): Promise<boolean> {
+  const share = removedShare(diff);
+  if (share <= MAX_SILENT_REMOVAL || flags.yes) return true;
+  const what = `${diff.removed.length} people (${Math.round(share * 100)} % of the list) would be removed from ${flags.output}`;
+  if (canAsk(ci) && (await askYesNo(`${what}. Write it anyway? [y/N] `))) return true;
+  throw new UserError(`${what}: a truncated export? Check the file; if the removals are intended, import again with --yes; nothing was written.`);
 }
 
 function checkInput(file: string): void {

@@ -10,7 +10,7 @@ import { readContacts, type ContactList } from '../core/contacts.js';
 import { buildPlan, type Delivery, type Plan, type PlanInput } from '../core/plan.js';
 import { loadTemplateSet, type Scenario, type TemplateSet } from '../core/templates.js';
 import type { ChannelName, Problem } from '../core/types.js';
-import { parseVarFlags, readVarsFile, resolveVariables } from '../core/variables.js';
+import { emptyValueProblems, givenVariables, resolveVariables } from '../core/variables.js';
 import { UserError } from '../errors.js';
 import { contactsSource, templatesDir, type ContactsSource } from '../paths.js';
 
@@ -70,6 +70,8 @@ export interface Inputs {
   channels: Channel[];
   strategy: 'all' | 'first';
   given: Record<string, string>;
+  /** Where each given value came from (`--var eta=`, `--vars FILE:line`). */
+  givenFrom: Record<string, string>;
   maxSmsSegments: number;
   skipInvalid: boolean;
   groups: string[];
@@ -80,12 +82,12 @@ export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?
   const config = loadConfig();
   const channels = parseChannels(flags.channels, config, options.strategy);
   const maxSmsSegments = parseSegments(flags.maxSmsSegments);
-  const given = { ...(flags.vars ? readVarsFile(flags.vars) : {}), ...parseVarFlags(flags.var ?? []) };
+  const { values: given, origins: givenFrom } = givenVariables(flags.var ?? [], flags.vars);
   const templates = loadTemplatesFor(flags, config);
   const source = contactsSource(flags.contacts, config, options.live);
   const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
   return {
-    config, source, contacts, templates, channels, strategy: options.strategy ?? 'all', given, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
+    config, source, contacts, templates, channels, strategy: options.strategy ?? 'all', given, givenFrom, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
     groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [],
   };
 }
@@ -135,6 +137,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
         : `variable "${v}" has neither an example nor a default; add "example:" to it so drills and checks can render.`,
       group: 'variables',
     })),
+    ...emptyValueProblems(templates, scenario, values, inputs.givenFrom),
     ...plan.problems,
   ];
   const notices: Problem[] = [

@@ -4,7 +4,7 @@ import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPl
 import { UserError } from '../errors.js';
 import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
-import { confirmSend } from './confirm.js';
+import { confirmSend, countFlag } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 import { DEFAULT_PRIORITY, describeMissing, parseChannelList, unconfigured } from '../channels/index.js';
@@ -20,11 +20,15 @@ export interface SendFlags extends PlanFlags, TuningFlags {
   strategy?: string;
   priority?: string;
   statusPage?: string;
+  confirmThreshold?: string;
+  expectCount?: string;
 }
 
 export async function send(scenarioName: string, flags: SendFlags): Promise<number> {
   const live = !flags.dryRun;
   const strategy = parseStrategy(flags);
+  countFlag('--confirm-threshold', flags.confirmThreshold); // bad flags fail before planning
+  countFlag('--expect-count', flags.expectCount);
   const tuning = parseTuning(flags);
   const inputs = loadInputs(flags, { live, strategy: strategy.kind });
   const scenario = findScenario(inputs.templates, scenarioName);
@@ -118,7 +122,9 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
     );
   }
   await confirmSend(out, {
-    yes: flags.yes, ci: prepared.config.ci, messages: plan.messages, people: plan.recipients.length, alternative: ' (or --dry-run to try)',
+    yes: flags.yes, ci: prepared.config.ci, messages: plan.messages, people: plan.recipients.length - plan.unreachable.length,
+    channels: plan.channels.size, alternative: ' (or --dry-run to try)',
+    threshold: countFlag('--confirm-threshold', flags.confirmThreshold), expectCount: countFlag('--expect-count', flags.expectCount),
   });
 }
 

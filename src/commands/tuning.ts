@@ -33,9 +33,13 @@ export function parseTuning(flags: TuningFlags): { limits: Record<ChannelName, C
     limits[channel]!.concurrency = Math.round(positive('--concurrency', `${channel}=${value}`, value));
   }
   const retry = { ...DEFAULT_RETRY };
-  if (flags.maxAttempts !== undefined) retry.maxAttempts = Math.round(positive('--max-attempts', flags.maxAttempts, flags.maxAttempts));
+  if (flags.maxAttempts !== undefined) {
+    retry.maxAttempts = positive('--max-attempts', flags.maxAttempts, flags.maxAttempts);
+    if (!Number.isInteger(retry.maxAttempts)) throw new UserError(`--max-attempts ${flags.maxAttempts}: attempts are counted in whole numbers; write e.g. --max-attempts 4.`);
+  }
   if (flags.attemptTimeout !== undefined) {
     retry.attemptTimeoutMs = positive('--attempt-timeout', flags.attemptTimeout, flags.attemptTimeout) * 1000;
+    for (const channel of Object.values(limits)) delete channel.attemptTimeoutMs; // said explicitly: it applies to every channel
   }
   return { limits, retry };
 }

@@ -52,7 +52,12 @@ export interface Channel {
   /** Templates may have an HTML alternative, `<channel>[…].html.hbs` (email). */
   readonly html?: boolean;
   /** Provider limits that shape a fan-out (provider-notes.md). */
-  readonly defaults: { perSecond?: number; concurrency: number };
+  readonly defaults: {
+    perSecond?: number;
+    concurrency: number;
+    /** Time limit of one attempt when longer than the dispatcher's (a call rings, then speaks); `--attempt-timeout` overrides it. */
+    attemptTimeoutMs?: number;
+  };
   /**
    * Whether the channel is used when `--channels` is not given: `always`; `when-configured`,
    * once its variables are set (a new channel never breaks an existing plan); or

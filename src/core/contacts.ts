@@ -4,10 +4,11 @@
  * person listed twice (same phone or same email) is merged and reached once.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.js';
 import type { AddressColumn, Channel } from './channel.js';
+import { nameKey } from './select.js';
 import type { Contact, Problem } from './types.js';
 
 /** The canonical CSV written by `contacts import` (design.md); channels may read more columns (signal…). */
@@ -43,7 +44,17 @@ export function readContacts(path: string, options: ContactOptions): ContactList
     throw new UserError(
       code === 'ENOENT'
         ? `${path} does not exist; pass the contact list with --contacts FILE or set NOTIFY_CONTACTS.`
-        : `${path} cannot be read (${code}); check its permissions.`,
+        : code === 'EISDIR'
+          ? `${path} is a folder, not a CSV file; pass the contact list file itself, e.g. --contacts ${join(path, 'contacts.csv')}.`
+          : `${path} cannot be read (${code}); check its permissions.`,
+    );
+  }
+  // A NUL byte never occurs in UTF-8 or Windows-1252 text: this is a program, an image or a
+  // workbook (.xlsx is a zip). UTF-16 text (Excel's "Unicode Text") is full of them but has a BOM.
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (!utf16 && bytes.subarray(0, 8192).includes(0)) {
+    throw new UserError(
+      `${path} is a binary file, not a CSV; give the contact list as CSV text (in Excel: Save As → CSV UTF-8), or convert an export with "notify contacts import".`,
     );
   }
   let text: string;
@@ -105,6 +116,7 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
   const list: ContactList = { contacts: [], invalid: [], notices: [] };
   const byPhone = new Map<string, Contact>();
   const byEmail = new Map<string, Contact>();
+  const byName = new Map<string, Contact>();
   for (const { record, info } of rows) {
     // info.lines is where the record ends: step back over newlines inside its cells.
     const line = info.lines - Object.values(record).reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
@@ -120,6 +132,9 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
       mergeInto(twin, result, options.channels);
       list.notices.push({ where, message: `same person as line ${twin.line} (${twin.name}); merged and reached once.`, group: 'contacts' });
     } else {
+      const namesake = byName.get(nameKey(result.name));
+      if (namesake) list.notices.push({ where, message: namesakeWarning(namesake, result), group: 'contacts' });
+      else byName.set(nameKey(result.name), result);
       list.contacts.push(result);
     }
     const kept = twin || result;
@@ -188,6 +203,15 @@ function toContact(record: Record<string, string>, line: number, options: Contac
 
 export function splitGroups(cell: string): string[] {
   return [...new Set(cell.split('|').map((g) => g.trim().toLowerCase()).filter(Boolean))];
+}
+
+/**
+ * Two rows with one name but another phone or email are counted as two people; usually one
+ * is a stale row (an old number), and the person gets messages at an address they left.
+ */
+function namesakeWarning(first: Contact, other: Contact): string {
+  const differs = [other.columns.phone !== first.columns.phone && 'phone', other.columns.email !== first.columns.email && 'email'].filter(Boolean).join(' and ');
+  return `same name as line ${first.line} (${first.name}) but another ${differs || 'address'}: both rows will be messaged as two people; if one is out of date, remove it.`;
 }
 
 /** Fill what the first row lacks from the duplicate; groups are the union. */

@@ -10,6 +10,7 @@ import { PermanentError, RetryableError } from './delivery-errors.js';
 import type { Transport } from './channel.js';
 import type { Journal } from './journal.js';
 import type { Delivery } from './plan.js';
+import { onAbort, type AbortWatch } from './abort-watch.js';
 import { classify, retryDelay, type RetryPolicy } from './retry.js';
 import type { ChannelName, Receipt } from './types.js';
 
@@ -17,6 +18,8 @@ export interface ChannelLimits {
   concurrency: number;
   /** Messages per second; undefined = unlimited. */
   perSecond?: number;
+  /** This channel's own per-attempt time limit, instead of the retry policy's. */
+  attemptTimeoutMs?: number;
 }
 
 export type Outcome =
@@ -57,11 +60,12 @@ export async function dispatch(source: DeliverySource, strategy: Strategy, optio
   // Outcomes are collected for deliveries given in memory; streamed ones are only in the journal.
   const outcomes = new Map<string, Outcome>();
   const queues = new Map<ChannelName, (d: Delivery) => Promise<Outcome>>();
-  const grace = afterGrace(options.stop, options.graceMs);
+  const grace = onAbort(afterGrace(options.stop, options.graceMs));
+  const stopped = onAbort(options.stop);
   const queueFor = (channel: ChannelName) => {
     let queue = queues.get(channel);
     if (!queue) {
-      queue = channelQueue(channel, options, grace);
+      queue = channelQueue(channel, options, grace, stopped);
       queues.set(channel, queue);
     }
     return queue;
@@ -127,7 +131,7 @@ function byContact(deliveries: Delivery[], priority: ChannelName[]): Map<string,
   return chains;
 }
 
-function channelQueue(channel: ChannelName, options: DispatchOptions, grace: AbortSignal) {
+function channelQueue(channel: ChannelName, options: DispatchOptions, grace: AbortWatch, stopped: AbortWatch) {
   const { concurrency, perSecond } = options.limits[channel] ?? { concurrency: 1 }; // every registered channel has limits
   const limit = pLimit(Math.max(1, concurrency));
   // One call every 1000/perSecond ms: evenly spaced, no bursts at window edges.
@@ -168,7 +172,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           // The clock starts once the SDK is loaded: on a busy machine loading it can take
           // longer than a short --attempt-timeout, which would waste (and cast doubt on) the
           // first attempt of every channel without a byte sent.
-          const receipt = await withDeadline(retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
+          const receipt = await withDeadline(options.limits[channel]?.attemptTimeoutMs ?? retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
           journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt });
           options.onProgress?.({ channel, status: 'delivered' });
           return { status: 'delivered', receipt };
@@ -176,7 +180,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           const facts = classify(error);
           if (facts.channelWide) channelDown ??= facts.reason;
           const wait = retryDelay(facts, attempt - earlier, retry);
-          const final = wait === undefined && !grace.aborted;
+          const final = wait === undefined && !grace.signal.aborted;
           journal.append({
             kind: 'failed', id: delivery.id, attempt, reason: facts.reason, retryable: facts.retryable, final,
             ...(facts.outcomeUnknown && { outcomeUnknown: true }),
@@ -187,7 +191,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           }
           if (wait === undefined) break;
           options.onProgress?.({ channel, status: 'retrying' });
-          await sleep(wait, stop);
+          await sleep(wait, stopped);
         }
       }
       return { status: 'interrupted' };
@@ -196,20 +200,18 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
 
 /**
  * Run `task` with a signal that aborts after `ms` or when `cutOff` does. The timer and the
- * listener are released as soon as the task settles: AbortSignal.timeout would keep a
+ * callback are released as soon as the task settles: AbortSignal.timeout would keep a
  * timer alive for the full time limit after every send, tens of thousands at once.
  */
-async function withDeadline<T>(ms: number, cutOff: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withDeadline<T>(ms: number, cutOff: AbortWatch, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('time limit')), ms);
-  const onCutOff = () => controller.abort(cutOff.reason);
-  if (cutOff.aborted) onCutOff();
-  else cutOff.addEventListener('abort', onCutOff, { once: true });
+  const forget = cutOff.whenAborted(() => controller.abort(cutOff.signal.reason));
   try {
     return await task(controller.signal);
   } finally {
     clearTimeout(timer);
-    cutOff.removeEventListener('abort', onCutOff);
+    forget();
   }
 }
 
@@ -222,17 +224,18 @@ function afterGrace(stop: AbortSignal, graceMs: number): AbortSignal {
   return controller.signal;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  // Already stopped (Ctrl-C came during the attempt): an 'abort' listener would never fire
-  // and the run would sit out the whole delay — a Retry-After can be minutes.
-  if (signal.aborted) return Promise.resolve();
+function sleep(ms: number, stopped: AbortWatch): Promise<void> {
+  // Already stopped (Ctrl-C came during the attempt): a callback would never fire and the
+  // run would sit out the whole delay — a Retry-After can be minutes.
+  if (stopped.signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+    const timer = setTimeout(() => {
+      forget();
       resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
+    }, ms);
+    const forget = stopped.whenAborted(() => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }

@@ -9,6 +9,7 @@ import { addressColumns } from './contacts.js';
 import { contextFactory, type ContextFor } from './context.js';
 import { escapeHtml } from './escape.js';
 import { render } from './render.js';
+import { selectByName } from './select.js';
 import type { SmsLength } from './sms-encoding.js';
 import { resolveTemplate, type Scenario, type TemplateSet } from './templates.js';
 import type { ChannelName, Contact, Problem, Rendered } from './types.js';
@@ -35,7 +36,7 @@ export interface PlanInput {
   variables: Record<string, string>;
   /** --group: only contacts in one of these groups. */
   groups: string[];
-  /** --contact: only these people (by name, case-insensitive). */
+  /** --contact: only these people (by name, accents and case aside). */
   contactNames: string[];
   /** Group targets that get each broadcast once (SLACK_CHANNEL, TELEGRAM_CHAT_ID, a Teams webhook…). */
   broadcasts: Partial<Record<ChannelName, string>>;
@@ -166,13 +167,9 @@ function selectRecipients(input: PlanInput, problems: ProblemList): Contact[] {
   const inAny = (c: Contact, groups: string[]) => groups.length === 0 || c.groups.some((g) => groups.includes(g));
   let selected = input.contacts.filter((c) => inAny(c, input.scenario.groups) && inAny(c, input.groups));
   if (input.contactNames.length > 0) {
-    const wanted = new Map(input.contactNames.map((n) => [n.trim().toLowerCase(), n]));
-    for (const [lower, original] of wanted) {
-      if (!input.contacts.some((c) => c.name.toLowerCase() === lower)) {
-        problems.add({ where: '--contact', message: `no contact is named "${original}"; names must match the contacts file exactly (case aside).`, group: 'plan' });
-      }
-    }
-    selected = selected.filter((c) => wanted.has(c.name.toLowerCase()));
+    const byName = selectByName(input.contactNames, input.contacts);
+    for (const problem of byName.problems) problems.add(problem);
+    selected = selected.filter(byName.matches);
   }
   if (selected.length === 0 && problems.size === 0) {
     problems.add({ where: '--group/--contact', message: 'the plan selects nobody; check the group and contact filters.', group: 'plan' });
@@ -197,7 +194,7 @@ function renderDelivery(
   if (!body.ok) return void problems.add(body.problem);
 
   const id = deliveryId(input.runId, contact.key, channel.name);
-  const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value };
+  const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value, locale: contact.locale };
   if (channel.subject) {
     const subject = render(templates, file, contextFor(undefined), 'subject');
     if (!subject.ok) return void problems.add(subject.problem);

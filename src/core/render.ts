@@ -4,6 +4,7 @@
  * empty hole in a crisis message.
  */
 import type { TemplateDelegate } from 'handlebars';
+import { pathAt } from './template-paths.js';
 import type { TemplateFile, TemplateSet } from './templates.js';
 import type { Problem } from './types.js';
 
@@ -35,10 +36,21 @@ export function render(
   try {
     const template = compile(set, file)[part];
     if (!template) return { ok: true, value: '' };
-    return { ok: true, value: template(context).trim() };
+    const value = template(context).trim();
+    // An empty SMS would go out and count as "reached". (An empty subject is the email channel's check.)
+    if (part === 'body' && value === '') return { ok: false, problem: emptyBody(file) };
+    return { ok: true, value };
   } catch (error) {
     return { ok: false, problem: explain(file, error as Error, part) };
   }
+}
+
+function emptyBody(file: TemplateFile): Problem {
+  return {
+    where: file.path,
+    message: 'renders an empty message (nothing but spaces or blank lines); write the text to send in it.',
+    group: 'templates',
+  };
 }
 
 /**
@@ -47,8 +59,18 @@ export function render(
  */
 function explain(file: TemplateFile, error: Error, part: 'body' | 'subject'): Problem {
   const offset = part === 'body' ? file.bodyLineOffset : 0;
-  const missing = /^"([^"]+)" not defined in .* - (\d+):\d+/.exec(error.message);
+  const missing = /^"([^"]+)" not defined in .* - (\d+):(\d+)/.exec(error.message);
   if (missing) {
+    const source = part === 'body' ? file.source : file.subjectSource ?? '';
+    const path = pathAt(source, Number(missing[2]), Number(missing[3])) ?? missing[1]!;
+    if (path.startsWith('contact.')) {
+      const column = path.slice('contact.'.length);
+      return {
+        where: `${file.path}:${Number(missing[2]) + offset}`,
+        message: `uses {{${path}}}, but the contacts file has no "${column}" column; add that column to the contacts file (an empty cell renders as nothing), or remove {{${path}}} from the template.`,
+        group: 'templates',
+      };
+    }
     return {
       where: `${file.path}:${Number(missing[2]) + offset}`,
       message: `uses {{${missing[1]}}}, which is not provided; declare it in variables.yaml or the scenario's scenario.yaml, or pass --var ${missing[1]}=…`,

@@ -20,6 +20,8 @@ export interface VariableSpec {
   description?: string;
   example?: string;
   default?: string;
+  /** The messages read well without it: an empty value (or none) is allowed. */
+  optional?: boolean;
 }
 
 export interface TemplateFile {

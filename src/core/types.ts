@@ -33,6 +33,8 @@ export interface Rendered {
   subject?: string;
   /** Email only: the HTML alternative, when the template set has one. */
   html?: string;
+  /** The recipient's language (`fr`, `en`): what a voice call speaks it in. */
+  locale?: string;
 }
 
 export interface Receipt {

@@ -3,9 +3,7 @@ import { CHANNEL_LIST } from '../../src/channels/index.js';
 import { parseContacts } from '../../src/core/contacts.js';
 import { UserError } from '../../src/errors.js';
 
-// The channels of the canonical columns (design.md); channels added later read more columns.
-const CANONICAL = CHANNEL_LIST.filter((c) => ['sms', 'email', 'slack', 'telegram'].includes(c.name));
-const options = { defaultRegion: 'FR', defaultLocale: 'fr', channels: CANONICAL };
+const options = { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST };
 const parse = (text: string) => parseContacts(text, 'contacts.csv', options);
 
 describe('parseContacts', () => {
@@ -19,7 +17,7 @@ describe('parseContacts', () => {
       {
         line: 2, name: 'Élodie Marchand', role: 'crisis-lead', groups: ['staff', 'crisis-team'], locale: 'fr', extra: {}, key: '+33639981234',
         columns: { phone: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001' },
-        addresses: { sms: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001' },
+        addresses: { sms: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001', voice: '+33639981234', signal: '+33639981234' },
       },
     ]);
   });

@@ -9,8 +9,6 @@ import { ROOT } from '../helpers/cli.js';
 
 const templates = loadTemplateSet(join(ROOT, 'test/fixtures/templates-basic'), CHANNEL_LIST);
 const outage = templates.scenarios.get('outage')!;
-// The channels test/fixtures/templates-basic has templates for; channels added later are planned in their own tests.
-const FIXTURE_CHANNELS = CHANNEL_LIST.filter((c) => ['sms', 'email', 'slack', 'telegram'].includes(c.name));
 const contacts = parseContacts(
   'name,groups,phone,email,slack,telegram,locale,company\n' +
     'Ann,staff,06 39 98 00 01,ann@example.com,U0ANN,100000001,en,Initech\n' +
@@ -21,12 +19,14 @@ const contacts = parseContacts(
   'contacts.csv',
   { defaultRegion: 'FR', defaultLocale: 'fr', channels: CHANNEL_LIST },
 ).contacts;
+/** The channels test/fixtures/templates-basic has templates for. */
+const FIXTURE_CHANNELS = ['sms', 'email', 'slack', 'telegram'].map(channelNamed);
 
 function plan(overrides: Partial<PlanInput> = {}) {
   const deliveries: Delivery[] = [];
   const result = buildPlan({
     runId: 'run-1', scenario: outage, templates, contacts,
-    channels: [...FIXTURE_CHANNELS], variables: resolveVariables(templates, outage, {}, true).values,
+    channels: FIXTURE_CHANNELS, variables: resolveVariables(templates, outage, {}, true).values,
     groups: [], contactNames: [], broadcasts: {}, limits: { maxSmsSegments: 2 },
     now: new Date('2026-11-25T01:14:00Z'), defaultLocale: 'fr', ...overrides,
   }, (d) => deliveries.push(d));

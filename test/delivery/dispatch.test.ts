@@ -194,6 +194,15 @@ describe('--strategy all: every delivery ends delivered once or failed with its 
     expect(journal.state.states.get('a/email')).toMatchObject({ status: 'delivered', uncertain: true, mayBeDuplicated: true });
   });
 
+  it("a channel's own time limit (a call rings, then speaks) replaces the policy's for that channel only", async () => {
+    // The policy's limit is far longer than the test may run: only the channel's can end the attempt.
+    const { calls, transport } = scripted({ 'a/voice': [untilAborted] });
+    const limits = { ...OPEN, voice: { concurrency: 1, attemptTimeoutMs: 30 } };
+    const { records } = await run([delivery('a', 'voice')], ALL, { transport, limits, retry: { ...FAST, attemptTimeoutMs: 3_600_000 } });
+    expect(calls).toEqual(['a/voice', 'a/voice']);
+    expect(records.find((r) => r.kind === 'failed')).toMatchObject({ attempt: 1, outcomeUnknown: true });
+  });
+
   it('treats an unclassified exception as retryable with an unknown outcome', async () => {
     const { calls, transport } = scripted({ 'a/slack': [new TypeError('socket hang up')] });
     const { records, journal } = await run([delivery('a', 'slack')], ALL, { transport });

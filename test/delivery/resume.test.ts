@@ -77,7 +77,7 @@ const label = (p: { contact: { name: string } | string; channel: string }) =>
 describe('a live run of a few hundred deliveries, stopped midway and resumed', () => {
   it('SIGKILL: resume sends the rest; duplicates ≤ in flight at the kill, none on SMS; the report flags them', async () => {
     const cwd = workdir(crowd(PEOPLE));
-    const live = startCli(['drill', '--yes', '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
+    const live = startCli(['drill', '--yes', '--expect-count', String(PEOPLE), '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
     await waitUntil(() => deliveredSoFar(cwd) >= 40, live, '40 deliveries were journaled');
     live.child.kill('SIGKILL');
     await live.done;
@@ -134,7 +134,7 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
 
   it('Ctrl-C (SIGINT): in-flight sends finish, exit 130, and resume completes the rest with zero duplicates', async () => {
     const cwd = workdir(crowd(PEOPLE));
-    const live = startCli(['drill', '--yes', '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
+    const live = startCli(['drill', '--yes', '--expect-count', String(PEOPLE), '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
     await waitUntil(() => deliveredSoFar(cwd) >= 40, live, '40 deliveries were journaled');
     live.child.kill('SIGINT');
     const stopped = await live.done;

@@ -1,0 +1,173 @@
+/**
+ * The Twilio REST client shared by the SMS and voice channels: one account, one SDK, one
+ * way of reaching it and of reading its errors. The SDK is loaded in `connectTwilio()` only.
+ *
+ * The Twilio SDK takes no per-request headers and no AbortSignal, so each request runs inside
+ * an AsyncLocalStorage context that two interceptors on the SDK's own RequestClient read:
+ * one adds `I-Twilio-Idempotency-Token` and the caller's signal to the outgoing request,
+ * the other keeps the response headers, because RestException drops them (Retry-After).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent as HttpAgent } from 'node:http';
+import type { Twilio } from 'twilio';
+import type { ChannelSettings, EnvVar } from '../core/channel.js';
+import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
+
+/** A backstop: the dispatcher's AbortSignal is the real time limit of a request. */
+const requestTimeoutMs = 30_000;
+const idempotencyHeader = 'I-Twilio-Idempotency-Token';
+const DEFAULT_API_URL = 'https://api.twilio.com';
+
+/** The Twilio account, shared by SMS and voice calls. */
+export const TWILIO_ENV: readonly EnvVar[] = [
+  { name: 'TWILIO_ACCOUNT_SID', description: 'Twilio account SID (AC…)' },
+  { name: 'TWILIO_AUTH_TOKEN', secret: true, description: 'Twilio auth token' },
+  { name: 'TWILIO_API_URL', url: { schemes: ['https', 'http'], example: DEFAULT_API_URL }, description: 'Twilio REST API base URL (proxies)' },
+];
+
+export interface Verdict {
+  permanent: boolean;
+  reason: string;
+  /** The request may have been carried out although it failed (a gateway timeout). */
+  outcomeUnknown?: boolean;
+}
+
+/** Codes about the account itself, whatever is being sent. */
+const accountCodes: Record<number, Verdict> = {
+  20003: { permanent: true, reason: 'Twilio rejected the credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN' },
+  20404: { permanent: true, reason: 'Twilio does not know this account: check TWILIO_ACCOUNT_SID and TWILIO_API_URL' },
+  20429: { permanent: false, reason: 'Twilio is limiting the sending rate (too many requests)' },
+};
+const ACCOUNT_WIDE = [20003, 20404];
+
+/** What a channel adds to the shared error mapping. */
+export interface TwilioErrors {
+  /** The channel's own Twilio error codes → retry or not, and why (they win over the account codes). */
+  codes: Record<number, Verdict>;
+  /** Codes that mean nothing can go out on this channel (a refused sender), besides the account's. */
+  channelWide: readonly number[];
+  /** What was being sent, for "the message may or may not have been sent": `message`, `call`. */
+  thing: string;
+  /** The verb for it: `sent`, `placed`. */
+  sent: string;
+}
+
+/** Socket errors (axios `code`) → [outcome unknown: the request may have left, what happened]. */
+const networkCodes: Record<string, [boolean, string]> = {
+  ECONNREFUSED: [false, 'refused the connection'],
+  ENOTFOUND: [false, 'cannot be found (DNS)'],
+  EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
+  ECONNRESET: [true, 'closed the connection before answering'],
+  EPIPE: [true, 'closed the connection while the request was being sent'],
+  ETIMEDOUT: [true, 'did not answer in time'],
+  ECONNABORTED: [true, `did not answer within ${requestTimeoutMs / 1000} s`],
+};
+
+/** One request's context, read by the interceptors. */
+export interface TwilioRequest {
+  signal: AbortSignal;
+  idempotencyToken?: string;
+  responseHeaders?: Record<string, unknown>;
+}
+
+export interface TwilioConnection {
+  client: Twilio;
+  accountSid: string;
+  /** Run one SDK request under `request.signal`; any failure comes out as a PermanentError or RetryableError. */
+  run<T>(request: TwilioRequest, call: (client: Twilio) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Load the SDK and build a client for the account in `settings`. Sends nothing. */
+export async function connectTwilio(settings: ChannelSettings, errors: TwilioErrors): Promise<TwilioConnection> {
+  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken } = settings.env;
+  const apiUrl = settings.env.TWILIO_API_URL ?? DEFAULT_API_URL;
+  if (!accountSid?.startsWith('AC') || !authToken) {
+    throw new PermanentError('TWILIO_ACCOUNT_SID must start with AC and TWILIO_AUTH_TOKEN must be set; copy both from the Twilio console.');
+  }
+  const { default: twilio } = await import('twilio');
+  const context = new AsyncLocalStorage<TwilioRequest>();
+  // autoRetry stays off: the dispatcher owns retries (the SDK's ignores Retry-After).
+  const requestClient = new twilio.RequestClient({ timeout: requestTimeoutMs, autoRetry: false, keepAlive: true });
+  const httpAgent = new HttpAgent({ keepAlive: true }); // ours, so close() can release it
+  requestClient.axios.defaults.httpAgent = httpAgent;
+  requestClient.axios.interceptors.request.use((request) => {
+    const current = context.getStore();
+    if (current) request.signal = current.signal;
+    if (current?.idempotencyToken) request.headers.set(idempotencyHeader, current.idempotencyToken);
+    return request;
+  });
+  requestClient.axios.interceptors.response.use((response) => {
+    const current = context.getStore();
+    if (current) current.responseHeaders = { ...response.headers };
+    return response;
+  });
+  // edge/region '' so TWILIO_EDGE/TWILIO_REGION cannot rewrite the host; logLevel so
+  // TWILIO_LOG_LEVEL=debug cannot print requests on stdout, which --json owns.
+  const client = twilio(accountSid, authToken, { httpClient: requestClient, edge: '', region: '', logLevel: 'warn' });
+  client.api.baseUrl = apiUrl;
+  // The SDK rewrites two-label host names (proxy.corp → proxy.corp.proxy.corp) to add a
+  // region; an explicit TWILIO_API_URL is meant literally.
+  client.getHostname = (hostname) => hostname;
+
+  const host = new URL(apiUrl).host;
+  const secrets = [authToken, accountSid];
+  return {
+    client,
+    accountSid,
+    async run(request, call) {
+      if (request.signal.aborted) throw new RetryableError('not sent: the time limit ran out before the request started', 'aborted');
+      try {
+        return await context.run(request, () => call(client));
+      } catch (err) {
+        throw toDeliveryError(err, request, host, secrets, errors);
+      }
+    },
+    async close() {
+      httpAgent.destroy();
+      (requestClient.axios.defaults.httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();
+    },
+  };
+}
+
+function toDeliveryError(err: unknown, request: TwilioRequest, host: string, secrets: string[], errors: TwilioErrors): DeliveryError {
+  const maybe = `the ${errors.thing} may or may not have been ${errors.sent}`;
+  if (request.signal.aborted) return new RetryableError(`no answer from Twilio within the time limit; ${maybe}`, 'timeout', undefined, true);
+  const { status, code, message } = err as { status?: unknown; code?: unknown; message?: unknown };
+  if (typeof status === 'number') {
+    // A RestException: Twilio (or a proxy) answered with an error status.
+    const { permanent, reason, outcomeUnknown = false } = verdictFor(status, code, scrubSecrets(String(message ?? ''), secrets), errors);
+    const tag = `twilio-${String(code ?? status)}`;
+    if (permanent) {
+      const channelWide = typeof code === 'number' ? ACCOUNT_WIDE.includes(code) || errors.channelWide.includes(code) : status === 401;
+      return new PermanentError(reason, tag, channelWide);
+    }
+    return new RetryableError(reason, tag, retryAfterMs(request.responseHeaders?.['retry-after']), outcomeUnknown);
+  }
+  const network = typeof code === 'string' ? networkCodes[code] : undefined;
+  if (network?.[0] === false) return new RetryableError(`could not reach Twilio: ${host} ${network[1]}; check TWILIO_API_URL and the network`, code as string);
+  if (network) return new RetryableError(`Twilio (${host}) ${network[1]}; ${maybe}`, code as string, undefined, true);
+  return new RetryableError(`unexpected error while talking to Twilio: ${scrubSecrets(String(message), secrets)}`, 'unexpected', undefined, true);
+}
+
+function verdictFor(status: number, code: unknown, message: string, errors: TwilioErrors): Verdict {
+  const known = typeof code === 'number' ? errors.codes[code] ?? accountCodes[code] : undefined;
+  if (known) return known;
+  if (status === 401) return accountCodes[20003]!;
+  if (status === 429) return accountCodes[20429]!;
+  if (status >= 500) return { permanent: false, reason: `Twilio had a server error (HTTP ${status})`, outcomeUnknown: status === 504 };
+  return { permanent: true, reason: `Twilio refused the ${errors.thing} (error ${String(code ?? status)}: ${message})` };
+}
+
+/** `Retry-After` is seconds or an HTTP date. */
+function retryAfterMs(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) : undefined;
+}
+
+/** Provider text can quote the request URL, and the URL holds the account SID. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, secret) => t.split(secret).join('***'), text);
+}
