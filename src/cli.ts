@@ -53,7 +53,7 @@ tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outag
   .option('--mask', 'mask phone numbers and emails in output (always on when CI is set)')
   .addOption(new Option('--strategy <kind>', 'all: every channel a contact has; first: channels in --priority order until one delivers').choices(['all', 'first']).default('all'))
   .option('--priority <list>', `channel order for --strategy first (default ${DEFAULT_PRIORITY.join(',')})`)
-  .option('--status-page <dir>', 'after sending, regenerate the static status page in this folder'))
+  .option('--status-page <dir>', 'publish this run on the status page and regenerate the page in this folder'))
   .addHelpText('after', `
 Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
@@ -82,6 +82,7 @@ tuningOptions(program
   .option('--json', 'print the result as JSON on stdout')
   .option('--skip-unknown', 'do not re-send messages whose outcome is unknown (may be missed instead of duplicated)')
   .option('--retry-failed', 'also send again the messages that failed (after fixing a token, a sender or an address)')
+  .option('--ignore-damaged', 'go on although journal lines are damaged: the messages they concern are treated as unknown')
   .addHelpText('after', `
 Examples:
   $ notify resume 2026-11-25-0214-outage-ab12            finish a run stopped by Ctrl-C or a crash
@@ -198,7 +199,7 @@ Examples:
 
 program
   .command('status-page')
-  .description('build a static status page (index.html, status.json, feed.xml) from the runs in the journal')
+  .description('build a static status page (index.html, status.json, feed.xml) from the runs published with --status-page')
   .option('--out <dir>', 'output folder', 'status-page')
   .option('--locale <code>', 'page language: fr or en')
   .option('--templates <dir>', 'template directory (uses its status-page/ templates when present)')

@@ -90,5 +90,17 @@ export function printReport(out: Output, report: RunReport): void {
   if (report.mayBeDuplicated.length > 0) {
     out.line(color.yellow(`${report.mayBeDuplicated.length} message(s) may have arrived twice (an earlier attempt's outcome was unknown).`));
   }
+  printDamage(out, report);
   out.line(color.dim(`Journal: ${report.journal}`));
+}
+
+/** The journal's damaged lines, each with its line number and what it means. */
+export function printDamage(out: Output, report: RunReport): void {
+  if (report.damaged.length === 0) return;
+  const { color } = out;
+  out.line(color.red.bold(`The journal has ${report.damaged.length} damaged line(s); the messages they concern are unknown, not dropped:`));
+  for (const d of report.damaged) {
+    const about = [d.record, d.contact, d.channel].filter(Boolean).join(' · ');
+    out.line(`  - line ${d.line}${about ? ` (${about})` : ''}: ${d.effect}`);
+  }
 }

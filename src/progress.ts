@@ -5,6 +5,7 @@
  */
 import type { ProgressEvent } from './core/dispatch.js';
 import type { ChannelName } from './core/types.js';
+import { write } from './output.js';
 
 const REDRAW_MS = 250;
 
@@ -37,7 +38,7 @@ export function createProgress(totals: Map<ChannelName, number>, options: { enab
       return `  ${channel.padEnd(9)} ${String(c.sent).padStart(6)} sent · ${c.failed} failed · ${queued} queued · ${rate}/s${c.retrying ? ` · ${c.retrying} retries` : ''}`;
     });
     // Move up over the previous drawing and overwrite it.
-    process.stderr.write((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    write(process.stderr, (drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}\n`).join(''));
     drawn = lines.length;
   };
   const timer = setInterval(draw, REDRAW_MS);

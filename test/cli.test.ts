@@ -102,7 +102,9 @@ describe('bad input: one clear sentence, exit 2, no stack trace, nothing sent', 
     writeFileSync(join(cwd, '.notify'), 'not a folder');
     const result = await runCli(['outage', '--dry-run'], { cwd });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Cannot write the run journal .*\.notify\/runs\/.*\((ENOTDIR|EEXIST)\); run notify from a folder you can write to/);
+    expect(result.stderr).toBe(
+      'notify: .notify here is a file, not a folder: notify keeps its run journals in .notify/runs/; rename or remove that file (it was not written by notify), or run notify from another folder; nothing was sent.\n',
+    );
   });
 
   it('--skip-invalid plans without the bad row and still lists it', async () => {

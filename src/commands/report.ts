@@ -1,6 +1,6 @@
 /** `notify report [run-id]`: who was reached, on which channel, who was not, and why. */
 import { loadConfig } from '../config.js';
-import { journalPath, listRuns, readJournal, replay } from '../core/journal.js';
+import { listRuns, readRun, resolveRun } from '../core/journal.js';
 import { buildReport } from '../core/report.js';
 import { displayPath } from '../core/templates.js';
 import { EXIT, UserError } from '../errors.js';
@@ -9,11 +9,12 @@ import { createOutput } from '../output.js';
 
 export async function report(runId: string | undefined, flags: { json?: boolean }): Promise<number> {
   const out = createOutput({ ci: loadConfig().ci });
-  const id = runId ?? listRuns().at(-1);
-  if (!id) throw new UserError('No runs yet in .notify/runs/; run a scenario first (e.g. notify outage --dry-run).');
-  const result = buildReport(id, displayPath(journalPath(id)), replay(readJournal(id)));
+  const latest = runId === undefined ? listRuns().at(-1) : undefined;
+  if (runId === undefined && !latest) throw new UserError('No runs yet in .notify/runs/; run a scenario first (e.g. notify outage --dry-run).');
+  const { runId: id, path } = resolveRun(runId ?? latest!);
+  const result = buildReport(id, displayPath(path), readRun(path));
   printReport(out, result);
-  if (!result.complete) out.line(`Finish it with: notify resume ${id}`);
+  if (!result.complete) out.line(`Finish it with: notify resume ${id}${result.damaged.length > 0 ? ' --ignore-damaged' : ''}`);
   if (flags.json) out.json(result);
-  return result.failures.length > 0 || !result.complete ? EXIT.failed : EXIT.ok;
+  return result.failures.length > 0 || !result.complete || result.damaged.length > 0 ? EXIT.failed : EXIT.ok;
 }

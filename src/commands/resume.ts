@@ -4,27 +4,55 @@
  * message twice beats a missed one, so it is re-sent (same delivery id, so the same
  * Twilio idempotency token and email Message-ID) and flagged "may be duplicated" — unless
  * --skip-unknown.
+ *
+ * A journal with damaged lines is not guessed at: resume refuses unless --ignore-damaged,
+ * and then the messages those lines concern are unknown (sent again like any unknown
+ * outcome), while a planned message that cannot be read is reported as not sent.
  */
 import { describeMissing, unconfigured } from '../channels/index.js';
 import { loadConfig } from '../config.js';
-import type { Strategy } from '../core/dispatch.js';
-import { Journal, journalPath, plannedDelivery, readJournal, replay, type DeliveryState } from '../core/journal.js';
+import type { DeliverySource, Strategy } from '../core/dispatch.js';
+import { Journal, plannedDelivery, readRun, resolveRun, type DeliveryState } from '../core/journal.js';
+import type { Delivery } from '../core/plan.js';
+import { buildReport } from '../core/report.js';
+import { displayPath } from '../core/templates.js';
+import type { ChannelName } from '../core/types.js';
 import { UserError } from '../errors.js';
+import { printDamage } from '../format.js';
 import { createOutput } from '../output.js';
 import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 
-export async function resume(runId: string, flags: TuningFlags & { yes?: boolean; json?: boolean; skipUnknown?: boolean; retryFailed?: boolean }): Promise<number> {
+export interface ResumeFlags extends TuningFlags {
+  yes?: boolean;
+  json?: boolean;
+  skipUnknown?: boolean;
+  retryFailed?: boolean;
+  ignoreDamaged?: boolean;
+}
+
+export async function resume(input: string, flags: ResumeFlags): Promise<number> {
   const tuning = parseTuning(flags);
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
-  const entries = readJournal(runId);
-  const replayed = replay(entries);
+  const { runId, path } = resolveRun(input);
+  const replayed = readRun(path);
+  if (replayed.damaged.length > 0) {
+    printDamage(out, buildReport(runId, displayPath(path), replayed));
+    if (!flags.ignoreDamaged) {
+      const lines = replayed.damaged.map((d) => d.line);
+      throw new UserError(
+        `The journal of run ${runId} has ${lines.length} damaged line(s) (${lines.length > 1 ? 'lines' : 'line'} ${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', …' : ''}), so resume cannot tell what they recorded; nothing was sent. ` +
+          `Restore ${displayPath(path)} from a backup if you have one, or go on with notify resume ${runId} --ignore-damaged: ` +
+          'the messages those lines concern are then treated as unknown (sent again, or skipped with --skip-unknown), and a planned message that cannot be read is listed as not sent.',
+      );
+    }
+  }
   const run = replayed.run;
-  if (!run) throw new UserError(`The journal of run ${runId} has no run record; it cannot be resumed.`);
+  if (!run) throw new UserError(`The journal of run ${runId} has no readable run record (line 1); it cannot be resumed.`);
 
-  const journal = new Journal(journalPath(runId), replayed);
+  const journal = new Journal(path, replayed);
   const states = [...replayed.states.values()];
   const reached = new Set(states.filter((s) => s.status === 'delivered').map((s) => s.delivery.contact.key));
   // Unknown: cut off mid-send by a crash, or an attempt that timed out (or was cut at the
@@ -58,12 +86,32 @@ export async function resume(runId: string, flags: TuningFlags & { yes?: boolean
     if (!run.dryRun) await confirmSend(out, { yes: flags.yes, ci: config.ci, messages: todo.length });
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };
-  // The state keeps no message bodies: take the deliveries left to send from their records.
-  const left = new Set(todo.map((s) => s.delivery.id));
-  const deliveries = entries.flatMap((e) => (e.kind === 'planned' && left.has(e.id) ? [plannedDelivery(e)] : []));
-  const { exitCode } = await execute(deliveries, {
+  // The state keeps no message bodies: each is read back from its planned record, as its
+  // channel asks for it (strategy first needs each person's channels together).
+  const read = (s: DeliveryState): Delivery => {
+    const record = s.place && journal.read(s.place);
+    if (record?.kind !== 'planned' || record.id !== s.delivery.id) {
+      throw new UserError(`${displayPath(path)} changed while notify was reading it; run notify resume ${runId} again.`);
+    }
+    return plannedDelivery(record);
+  };
+  const byChannel = new Map<ChannelName, DeliveryState[]>();
+  for (const s of todo) {
+    const list = byChannel.get(s.delivery.channel);
+    if (list) list.push(s);
+    else byChannel.set(s.delivery.channel, [s]);
+  }
+  const source: DeliverySource = strategy.kind === 'all'
+    ? new Map([...byChannel].map(([channel, list]) => [channel, lazily(list, read)]))
+    : todo.map(read);
+  const totals = new Map([...byChannel].map(([channel, list]) => [channel, list.length]));
+  const { exitCode } = await execute(source, {
     config, journal, runId, dryRun: run.dryRun, strategy, out, json: flags.json ?? false, ...tuning,
     previousAttempts: new Map(todo.map((s) => [s.delivery.id, s.attempts])),
-  });
+  }, totals);
   return exitCode;
+}
+
+function* lazily<T, U>(items: T[], read: (item: T) => U): Generator<U> {
+  for (const item of items) yield read(item);
 }

@@ -33,7 +33,15 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const inputs = loadInputs(flags, { live, strategy: strategy.kind });
   const scenario = findScenario(inputs.templates, scenarioName);
 
-  const { prepared, journal, places } = recordPlan(inputs, scenario, live, strategy);
+  // Only a live send given --status-page is news for the public page (a dry run told nobody).
+  const publish = live && flags.statusPage !== undefined;
+  const { prepared, journal, places } = recordPlan(inputs, scenario, live, strategy, publish);
+  if (publish && (inputs.groups.length > 0 || inputs.contactNames.length > 0)) {
+    prepared.notices.push({
+      where: '--status-page',
+      message: 'this send is narrowed with --group/--contact and will still be published on the status page, as asked; leave --status-page out for a test send.',
+    });
+  }
   try {
     await review(prepared, flags, live);
   } catch (error) {
@@ -56,7 +64,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const { exitCode } = await execute(source, {
     config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
   }, totals);
-  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared);
+  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared, live);
   return exitCode;
 }
 
@@ -66,7 +74,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
  * and only its place in the file is remembered. Sending reads the messages back from
  * there, so a plan of any size is never held in memory.
  */
-function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy: ReturnType<typeof parseStrategy>) {
+function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy: ReturnType<typeof parseStrategy>, publish: boolean) {
   let journal: Journal | undefined;
   const places = new Map<ChannelName, RecordPlace[]>();
   try {
@@ -80,6 +88,7 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           channels: inputs.channels.map((c) => c.name), strategy: strategy.kind,
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
           variables,
+          ...(publish && { publish: true }),
         });
       },
       onDelivery: (delivery) => {
@@ -129,11 +138,12 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean): Prom
 }
 
 /** Regenerate the status page from the journal right after the send, so the page and the messages never disagree. */
-async function updateStatusPage(out: Output, outDir: string, prepared: Prepared): Promise<void> {
+async function updateStatusPage(out: Output, outDir: string, prepared: Prepared, live: boolean): Promise<void> {
   const { writeStatusPage } = await import('../core/status-page.js');
   try {
-    const { state } = await writeStatusPage({ outDir, locale: prepared.config.defaultLocale, templatesDir: prepared.templates.dir });
-    out.line(`Status page updated in ${outDir} (${state}).`);
+    const { state, warnings } = await writeStatusPage({ outDir, locale: prepared.config.defaultLocale, templatesDir: prepared.templates.dir });
+    for (const warning of warnings) out.line(out.color.yellow(`! ${warning}`));
+    out.line(`Status page updated in ${outDir} (${state}${live ? '' : '; a dry run is never published'}).`);
   } catch (error) {
     // The messages are out: a page that could not be written must not hide that.
     out.line(out.color.red(`The status page in ${outDir} could not be updated: ${(error as Error).message}`));

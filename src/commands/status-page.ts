@@ -1,4 +1,7 @@
-/** `notify status-page [--out DIR] [--locale fr|en] [--templates DIR]`: the static page of the current incident. */
+/**
+ * `notify status-page [--out DIR] [--locale fr|en] [--templates DIR]`: the static page of
+ * the current incident, from the runs published with `--status-page`.
+ */
 import { loadConfig } from '../config.js';
 import { availableLocales, writeStatusPage } from '../core/status-page.js';
 import { displayPath } from '../core/templates.js';
@@ -28,7 +31,8 @@ export async function statusPage(flags: StatusPageFlags): Promise<number> {
       `${source} is not a status page language; use --locale ${locales.join(' or ')} (or add status-page/strings.${locale}.yaml to your templates).`,
     );
   }
-  const { files, state } = await writeStatusPage({ outDir: flags.out, locale, templatesDir: dir });
+  const { files, state, warnings } = await writeStatusPage({ outDir: flags.out, locale, templatesDir: dir });
+  for (const warning of warnings) out.line(out.color.yellow(`! ${warning}`));
   out.line(`Status page (${locale}): ${STATE_WORDS[state] ?? state}.`);
   for (const file of files) out.line(`  wrote ${displayPath(file)}`);
   return EXIT.ok;

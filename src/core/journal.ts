@@ -4,14 +4,33 @@
  * `writeSync` before the next step starts: "attempting" before a send and the outcome
  * after it, so a crash leaves an exact account and a resume never re-sends what was
  * delivered.
+ *
+ * Every record carries `seq`, its number in the run (1, 2, 3…). Sequence numbers rather
+ * than a per-line checksum, because what must never happen is a record vanishing without
+ * a word, and a checksum cannot see a line that is gone:
+ * - a garbled line already fails to parse; what parsing cannot see is a line *missing*
+ *   (deleted, or two lines glued together by a lost newline) — a gap in the numbers shows it;
+ * - a crash tears the record being written; the next writer (resume) starts a fresh line
+ *   and gives its first record the same number, so a torn line that was written past is
+ *   told apart from a damaged one: the numbers go on without a gap, nothing was lost;
+ * - the number says where a damaged record stood: inside the plan (lines 2…), it was a
+ *   planned message, so a lost delivery is counted even when its text is unreadable;
+ * - it costs a few bytes per record and no hashing on the hot path of a large send.
+ * Journals written before `seq` existed still read: their records are counted instead.
+ *
+ * Journals are read as a stream, a line at a time (`journalItems`), never whole: a dry
+ * run of hundreds of thousands of contacts writes gigabytes.
  */
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Delivery } from './plan.js';
+import { resolveRun, runsDirProblem } from './runs.js';
 import type { ChannelName, Receipt } from './types.js';
+
+export { journalPath, listRuns, resolveRun, RUNS_DIR } from './runs.js';
 
 export interface RunInfo {
   runId: string;
@@ -24,9 +43,11 @@ export interface RunInfo {
   /** Channel order for --strategy first. */
   priority?: ChannelName[];
   variables: Record<string, string>;
+  /** Sent with --status-page: this run is news for the public status page. Absent: it is not. */
+  publish?: boolean;
 }
 
-export type JournalEntry =
+export type JournalEntry = (
   | ({ kind: 'run'; at: string } & RunInfo)
   | ({ kind: 'planned'; at: string } & Delivery)
   | { kind: 'attempting'; at: string; id: string; attempt: number }
@@ -39,18 +60,17 @@ export type JournalEntry =
   | { kind: 'skipped'; at: string; id: string; reason: string }
   /** A targeted person with no address on any selected channel: missed unless recorded. */
   | { kind: 'unreachable'; at: string; contact: { key: string; name: string; line?: number }; reason: string }
-  | { kind: 'finished'; at: string; interrupted: boolean };
+  | { kind: 'finished'; at: string; interrupted: boolean }
+) & {
+  /** Number of the record in its run, from 1 (absent in journals written before it existed). */
+  seq?: number;
+};
 
-type WithoutTime<T> = T extends unknown ? Omit<T, 'at'> : never;
-export type NewEntry = WithoutTime<JournalEntry>;
+type WithoutStamp<T> = T extends unknown ? Omit<T, 'at' | 'seq'> : never;
+export type NewEntry = WithoutStamp<JournalEntry>;
 
-export const RUNS_DIR = join('.notify', 'runs');
 /** Buffered records are written in chunks of about this size. */
 const FLUSH_BYTES = 64 * 1024;
-
-export function journalPath(runId: string, cwd = process.cwd()): string {
-  return join(cwd, RUNS_DIR, `${runId}.jsonl`);
-}
 
 /** Where one record sits in the journal file, to read it back without holding it in memory. */
 export interface RecordPlace {
@@ -65,22 +85,28 @@ export class Journal {
   /** Records accepted with `buffered` and not written yet. */
   private pending: string[] = [];
   private pendingBytes = 0;
+  /** The number the next record gets: one after the last one read or written. */
+  private nextSeq: number;
   /** What the records written so far say, kept up to date as they are appended. */
   readonly state: Replayed;
   constructor(public path: string, previous: Replayed = replay([])) {
     this.state = previous;
+    this.nextSeq = (previous.lastSeq ?? previous.records) + 1;
     try {
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
       this.fd = openSync(path, 'a+', 0o600);
     } catch (error) {
       // Without its ledger a run must not start: nothing could be resumed or reported.
+      const problem = runsDirProblem(join(path, '..', '..', '..'));
       throw new UserError(
-        `Cannot write the run journal ${path} (${(error as NodeJS.ErrnoException).code}); run notify from a folder you can write to; nothing was sent.`,
+        problem
+          ? `${problem}; nothing was sent.`
+          : `Cannot write the run journal ${path} (${(error as NodeJS.ErrnoException).code}); run notify from a folder you can write to; nothing was sent.`,
       );
     }
     const tornLastLine = endsMidLine(path);
     this.size = statSync(path).size;
-    // A crash can cut the last line short; readJournal skips it, but a record appended
+    // A crash can cut the last line short; the reader skips it, but a record appended
     // right behind it would be glued to it and skipped too. Start on a fresh line.
     if (tornLastLine) this.size += writeSync(this.fd, '\n');
   }
@@ -92,7 +118,7 @@ export class Journal {
    */
   append(entry: NewEntry, { buffered = false } = {}): RecordPlace {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
-    const record = { at: new Date().toISOString(), ...entry } as JournalEntry;
+    const record = { at: new Date().toISOString(), seq: this.nextSeq++, ...entry } as JournalEntry;
     const line = JSON.stringify(record) + '\n';
     const place = { offset: this.size, length: Buffer.byteLength(line) };
     this.size += place.length;
@@ -115,7 +141,7 @@ export class Journal {
     this.pendingBytes = 0;
   }
 
-  /** Read back a record this journal wrote. */
+  /** Read back a record of this journal (written by it, or found by `readRun`). */
   read(place: RecordPlace): JournalEntry {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
     this.flush();
@@ -163,34 +189,281 @@ function endsMidLine(path: string): boolean {
 
 /** The delivery a "planned" record holds (the record minus its own fields). */
 export function plannedDelivery(record: Extract<JournalEntry, { kind: 'planned' }>): Delivery {
-  const { kind: _kind, at: _at, ...delivery } = record;
+  const { kind: _kind, at: _at, seq: _seq, ...delivery } = record;
   return delivery;
 }
 
-/** Read a run's records; a last line cut short by a crash is ignored, not fatal. */
-export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] {
-  const path = journalPath(runId, cwd);
-  if (!existsSync(path)) {
-    const known = listRuns(cwd).slice(-3);
-    throw new UserError(`No run "${runId}" in ${RUNS_DIR}/${known.length ? `; recent runs: ${known.join(', ')}` : ''}.`);
+// ───────────────────────────── reading, as a stream ─────────────────────────────
+
+/** Bytes read at a time. */
+const CHUNK_BYTES = 1024 * 1024;
+/** A line longer than this is damage: it is skipped, never turned into one string. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** How much of an over-long line is kept to tell what it was. */
+const HEAD_BYTES = 4096;
+
+interface RawLine {
+  /** 1-based, counting every line of the file (as `sed -n <line>p` does). */
+  line: number;
+  offset: number;
+  /** Bytes, newline included. */
+  length: number;
+  /** The line without its newline; undefined when it is longer than MAX_LINE_BYTES. */
+  bytes: Buffer | undefined;
+  /** The start of an over-long line. */
+  head?: Buffer;
+}
+
+/** The non-blank lines of a file, read a chunk at a time. */
+function* journalLines(path: string): Generator<RawLine> {
+  const fd = openSync(path, 'r');
+  try {
+    let parts: Buffer[] = [];
+    let partsBytes = 0;
+    let oversized: Buffer | undefined; // the head of a line that grew past the limit
+    let lineStart = 0;
+    let position = 0;
+    let line = 0;
+    const finish = (tail: Buffer, withNewline: boolean): RawLine | undefined => {
+      line += 1;
+      const length = partsBytes + tail.length + (withNewline ? 1 : 0);
+      let raw: RawLine;
+      if (oversized || partsBytes + tail.length > MAX_LINE_BYTES) {
+        const head = oversized ?? Buffer.concat([...parts, tail]).subarray(0, HEAD_BYTES);
+        raw = { line, offset: lineStart, length, bytes: undefined, head };
+      } else {
+        const bytes = parts.length ? Buffer.concat([...parts, tail]) : tail;
+        raw = { line, offset: lineStart, length, bytes };
+      }
+      lineStart += length;
+      parts = [];
+      partsBytes = 0;
+      oversized = undefined;
+      return raw.bytes && isBlank(raw.bytes) ? undefined : raw;
+    };
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const read = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+      if (read === 0) break;
+      position += read;
+      const data = chunk.subarray(0, read);
+      let from = 0;
+      for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, from)) {
+        const raw = finish(data.subarray(from, nl), true);
+        if (raw) yield raw;
+        from = nl + 1;
+      }
+      if (from < read) {
+        const rest = data.subarray(from);
+        if (!oversized && partsBytes + rest.length > MAX_LINE_BYTES) {
+          oversized = Buffer.concat([...parts, rest]).subarray(0, HEAD_BYTES);
+          parts = [];
+        } else if (!oversized) {
+          parts.push(rest);
+        }
+        partsBytes += rest.length;
+      }
+    }
+    if (partsBytes > 0) {
+      const raw = finish(Buffer.alloc(0), false);
+      if (raw) yield raw;
+    }
+  } finally {
+    closeSync(fd);
   }
-  const entries: JournalEntry[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}
+
+/** A line that is not a record, or records missing, found while reading a journal. */
+export interface Damage {
+  /** Line of the file (1-based), as `sed -n <line>p` shows it. */
+  line: number;
+  problem: 'unreadable' | 'missing' | 'out-of-order';
+  /**
+   * What the line held, as far as can be told: from its text when that still shows it,
+   * else from where it stands (line 1 is the run record, lines inside the plan are planned messages).
+   */
+  kind?: JournalEntry['kind'];
+  /** The delivery it was about, when its id can still be read. */
+  id?: string;
+  /** The person, when a damaged planned (or unreachable) record still shows them. */
+  contact?: { key?: string; name?: string; line?: number };
+  channel?: ChannelName;
+  /** "missing": how many records (a gap in the numbers) end before this line. */
+  missing?: number;
+}
+
+export type JournalItem = { entry: JournalEntry; line: number; place: RecordPlace } | { damage: Damage };
+
+const KINDS = new Set<string>(['run', 'planned', 'attempting', 'delivered', 'failed', 'skipped', 'unreachable', 'finished']);
+
+/**
+ * A journal, record by record in file order, with its damage where it is. A last line
+ * cut short by a crash is expected and skipped; so is a torn line that a resume wrote
+ * past (the record after it carries the number the torn one would have had). Any other
+ * line that is not a record is reported, never silently dropped.
+ */
+export function* journalItems(path: string): Generator<JournalItem> {
+  let lastSeq: number | undefined;
+  let records = 0;
+  let planEnded = false;
+  let pending: { raw: RawLine; records: number; planEnded: boolean }[] = [];
+  const expected = () => (lastSeq ?? records) + 1;
+  const unreadable = (bad: (typeof pending)[number]): JournalItem => {
+    const found = salvage(bad.raw);
+    const kind = found.kind ?? (bad.records === 0 ? 'run' : bad.planEnded ? undefined : 'planned');
+    return { damage: { line: bad.raw.line, problem: 'unreadable', ...found, ...(kind && { kind }) } };
+  };
+  for (const raw of journalLines(path)) {
+    const entry = raw.bytes && parseRecord(raw.bytes);
+    if (!entry) {
+      pending.push({ raw, records, planEnded });
+      continue;
+    }
+    const seq = entry.seq;
+    // The line(s) before this record were torn by a crash, and the writer after it went on
+    // with the number they would have had: nothing is missing.
+    const superseded = pending.length > 0 && seq !== undefined && seq === expected() && pending.every((bad) => looksTorn(bad.raw, seq));
+    if (!superseded) for (const bad of pending) yield unreadable(bad);
+    if (seq !== undefined) {
+      const gap = seq - expected() - (superseded ? 0 : pending.length);
+      if (gap > 0) yield { damage: { line: raw.line, problem: 'missing', missing: gap, ...(!planEnded && { kind: 'planned' as const }) } };
+      if (seq < expected()) {
+        yield { damage: { line: raw.line, problem: 'out-of-order', kind: entry.kind, ...('id' in entry && { id: entry.id }) } };
+      }
+      lastSeq = Math.max(lastSeq ?? 0, seq);
+    }
+    pending = [];
+    records += 1;
+    if (entry.kind !== 'run' && entry.kind !== 'planned') planEnded = true;
+    yield { entry, line: raw.line, place: { offset: raw.offset, length: raw.length } };
+  }
+  // The very last line may be torn by a crash mid-write: expected, and harmless (an
+  // outcome not recorded leaves its delivery "attempting": unknown, never delivered).
+  const last = pending.at(-1);
+  const torn = last && looksTorn(last.raw, expected()) ? 1 : 0;
+  for (const bad of pending.slice(0, pending.length - torn)) yield unreadable(bad);
+}
+
+const RECORD_START = '{"at":"';
+
+/**
+ * Whether a line that is not a record is what a crash mid-write leaves: the beginning of
+ * a record (numbered `seq`, when the number made it to disk), or the zeros a file system
+ * can leave after a power cut. Anything else — text in the middle of a line garbled,
+ * a line pasted in — is damage.
+ */
+function looksTorn(raw: RawLine, seq: number): boolean {
+  // eslint-disable-next-line no-control-regex
+  const text = (raw.bytes ?? raw.head ?? Buffer.alloc(0)).toString('utf8').replace(/\u0000+$/, '');
+  if (!(text.startsWith(RECORD_START) || RECORD_START.startsWith(text))) return false;
+  const numbered = /"seq":(\d+)[,}]/.exec(text);
+  return !numbered || Number(numbered[1]) === seq;
+}
+
+function parseRecord(bytes: Buffer): JournalEntry | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const r = value as Record<string, unknown>;
+  if (typeof r.kind !== 'string' || !KINDS.has(r.kind)) return undefined;
+  if ('seq' in r && !Number.isSafeInteger(r.seq)) return undefined;
+  const str = (v: unknown) => typeof v === 'string';
+  const obj = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined);
+  switch (r.kind) {
+    case 'run':
+      if (!str(r.runId) || !str(r.scenario)) return undefined;
+      break;
+    case 'planned':
+      if (!str(r.id) || !str(r.channel) || !str(obj(r.contact)?.key) || !str(obj(r.message)?.to)) return undefined;
+      break;
+    case 'attempting':
+    case 'delivered':
+    case 'failed':
+    case 'skipped':
+      if (!str(r.id)) return undefined;
+      break;
+    case 'unreachable':
+      if (!str(obj(r.contact)?.key)) return undefined;
+      break;
+  }
+  return value as JournalEntry;
+}
+
+/** What a damaged line still shows of itself. */
+function salvage(raw: RawLine): Omit<Damage, 'line' | 'problem'> {
+  const text = (raw.bytes ?? raw.head ?? Buffer.alloc(0)).toString('utf8');
+  const field = (key: string, within = text) => {
+    const m = new RegExp(`"${key}":"((?:[^"\\\\]|\\\\.){1,400})"`).exec(within);
+    if (!m) return undefined;
     try {
-      entries.push(JSON.parse(line) as JournalEntry);
+      return JSON.parse(`"${m[1]}"`) as string;
     } catch {
-      // torn write at the very end of a crashed run
+      return m[1];
+    }
+  };
+  const kind = field('kind');
+  const found: Omit<Damage, 'line' | 'problem'> = {};
+  if (kind && KINDS.has(kind)) found.kind = kind as Damage['kind'];
+  const id = field('id');
+  if (id) found.id = id;
+  const channel = field('channel');
+  if (channel) found.channel = channel as ChannelName; // any name: the registry lives outside the core
+  const contact = /"contact":(\{"key":"(?:[^"\\]|\\.)*"(?:,"name":"(?:[^"\\]|\\.)*")?(?:,"line":\d+)?\})/.exec(text)?.[1];
+  if (contact) {
+    try {
+      const c = JSON.parse(contact) as { key?: string; name?: string; line?: number };
+      found.contact = { ...(c.key && { key: c.key }), ...(c.name && { name: c.name }), ...(c.line && { line: c.line }) };
+    } catch {
+      // nothing more to learn
     }
   }
+  return found;
+}
+
+/** Fold a run's journal (found with `resolveRun`) into its state, reading it as a stream. */
+export function readRun(path: string): Replayed {
+  const replayed = replay([]);
+  for (const item of journalItems(path)) {
+    if ('damage' in item) applyDamage(replayed, item.damage);
+    else apply(replayed, item.entry, item.place);
+  }
+  return replayed;
+}
+
+/**
+ * The first record of a journal, and nothing more: enough to know what the run was (a
+ * dry run, a published one…) without reading its messages. Undefined when line 1 is not
+ * a run record.
+ */
+export function readRunRecord(path: string): Extract<JournalEntry, { kind: 'run' }> | undefined {
+  for (const raw of journalLines(path)) {
+    const entry = raw.bytes && parseRecord(raw.bytes);
+    return entry && entry.kind === 'run' ? entry : undefined; // the first line, and no further
+  }
+  return undefined;
+}
+
+/**
+ * Every record of a run, in memory: for tests and small journals only. Commands fold
+ * journals with `readRun` (or walk `journalItems`) instead.
+ */
+export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] {
+  const { path } = resolveRun(runId, cwd);
+  const entries: JournalEntry[] = [];
+  for (const item of journalItems(path)) if ('entry' in item) entries.push(item.entry);
   return entries;
 }
 
-export function listRuns(cwd = process.cwd()): string[] {
-  const dir = join(cwd, RUNS_DIR);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -6)).sort();
-}
+// ───────────────────────────── the state of a run ─────────────────────────────
 
 export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
 
@@ -211,6 +484,24 @@ export interface DeliveryState {
   uncertain: boolean;
   /** Delivered after an attempt whose outcome was unknown: it may have arrived twice. */
   mayBeDuplicated: boolean;
+  /** Where its planned record is in the file (set when read from a file, to send it again). */
+  place?: RecordPlace;
+  /**
+   * A record about it is damaged (this line): unless a later record settles it, its
+   * outcome is unknown — it is "attempting", as if the process had died mid-send.
+   */
+  damagedLine?: number;
+}
+
+/** A planned delivery whose record is damaged: it cannot be sent again, but it is never forgotten. */
+export interface LostDelivery {
+  /** Line of the damaged record (or where the missing ones end). */
+  line: number;
+  id?: string;
+  channel?: ChannelName;
+  contact?: Damage['contact'];
+  /** A later record (which still names it) says it was delivered. */
+  delivered: boolean;
 }
 
 export interface Replayed {
@@ -218,28 +509,40 @@ export interface Replayed {
   states: Map<string, DeliveryState>;
   unreachable: Extract<JournalEntry, { kind: 'unreachable' }>[];
   finished: boolean;
+  /** Records read (damaged lines aside). */
+  records: number;
+  /** The highest record number read, when the journal has numbers. */
+  lastSeq?: number;
+  /** Every damaged line or gap, in file order. */
+  damaged: Damage[];
+  lost: LostDelivery[];
 }
 
-/** Fold a journal into the current state of each delivery, in plan order. */
+/** Fold records into the current state of each delivery, in plan order. */
 export function replay(entries: Iterable<JournalEntry>): Replayed {
-  const replayed: Replayed = { states: new Map(), unreachable: [], finished: false };
+  const replayed: Replayed = { states: new Map(), unreachable: [], finished: false, records: 0, damaged: [], lost: [] };
   for (const entry of entries) apply(replayed, entry);
   return replayed;
 }
 
 /** One step of the fold; the writer applies it too, so a live report and a replayed one agree. */
-export function apply(replayed: Replayed, entry: JournalEntry): void {
+export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPlace): void {
+  replayed.records += 1;
+  if (entry.seq !== undefined) replayed.lastSeq = Math.max(replayed.lastSeq ?? 0, entry.seq);
   const state = 'id' in entry ? replayed.states.get(entry.id) : undefined;
+  if ('id' in entry && !state && entry.kind !== 'planned' && replayed.lost.length > 0) return applyToLost(replayed, entry);
   switch (entry.kind) {
     case 'run': {
-      const { kind: _k, at: _a, ...info } = entry;
+      const { kind: _k, at: _a, seq: _s, ...info } = entry;
       replayed.run = info;
       break;
     }
     case 'planned': {
       // Kept small on purpose: over 100,000 contacts × 4 channels every byte here counts.
       const delivery = { id: entry.id, channel: entry.channel, contact: entry.contact, to: entry.message.to };
-      replayed.states.set(entry.id, { delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false });
+      replayed.states.set(entry.id, {
+        delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false, ...(place && { place }),
+      });
       break;
     }
     case 'attempting':
@@ -265,5 +568,46 @@ export function apply(replayed: Replayed, entry: JournalEntry): void {
     case 'finished':
       replayed.finished = !entry.interrupted;
       break;
+  }
+}
+
+/**
+ * A record about a delivery never seen planned, in a journal whose plan is damaged: it
+ * is about a lost delivery — the one whose id the damaged line still shows, or else one
+ * whose id could not be read.
+ */
+function applyToLost(replayed: Replayed, entry: Extract<JournalEntry, { id: string }>): void {
+  const lost = replayed.lost.find((l) => l.id === entry.id) ?? replayed.lost.find((l) => l.id === undefined);
+  if (!lost) return;
+  lost.id = entry.id;
+  if (entry.kind === 'delivered') lost.delivered = true;
+}
+
+/** A damaged line, where it stands in the fold: the deliveries it may have been about become unknown. */
+export function applyDamage(replayed: Replayed, damage: Damage): void {
+  replayed.damaged.push(damage);
+  if (damage.problem === 'out-of-order') return; // the record itself was read
+  const state = damage.id ? replayed.states.get(damage.id) : undefined;
+  if (state) {
+    state.damagedLine ??= damage.line;
+    if (state.status !== 'delivered') state.status = 'attempting';
+    return;
+  }
+  if (damage.kind === 'planned') {
+    const count = damage.missing ?? 1;
+    for (let i = 0; i < count; i++) {
+      replayed.lost.push({
+        line: damage.line, delivered: false,
+        ...(count === 1 && damage.id && { id: damage.id }),
+        ...(damage.channel && { channel: damage.channel }),
+        ...(damage.contact && { contact: damage.contact }),
+      });
+    }
+  } else if (damage.kind === 'unreachable') {
+    const { key = `damaged:${damage.line}`, name = `unknown person (journal line ${damage.line})`, line } = damage.contact ?? {};
+    replayed.unreachable.push({
+      kind: 'unreachable', at: '', contact: { key, name, ...(line && { line }) },
+      reason: `no address on the selected channels (journal line ${damage.line} is damaged)`,
+    });
   }
 }

@@ -3,7 +3,7 @@
  * status, every failure with its reason and, above all, every person reached on no
  * channel at all. The same object is the `--json` result and the source of the human report.
  */
-import type { DeliveryState, Replayed } from './journal.js';
+import type { Damage, DeliveryState, Replayed } from './journal.js';
 import type { ChannelName } from './types.js';
 
 export interface ChannelCounts {
@@ -28,6 +28,11 @@ export interface RunReport {
   notReached: { contact: string; line?: number; reasons: string[] }[];
   /** Delivered after an attempt whose outcome was unknown: the person may have it twice. */
   mayBeDuplicated: { contact: string; channel: ChannelName }[];
+  /**
+   * Lines of the journal that could not be read (a torn last line aside), each with what
+   * it means for the deliveries: those it concerns are unknown, never silently dropped.
+   */
+  damaged: { line: number; record?: string; contact?: string; channel?: ChannelName; effect: string }[];
 }
 
 export function buildReport(runId: string, journal: string, replayed: Replayed): RunReport {
@@ -36,6 +41,7 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
   const report: RunReport = {
     runId, journal, scenario: replayed.run?.scenario ?? '?', dryRun: replayed.run?.dryRun ?? false, complete: true,
     channels, people: { targeted: 0, reached: 0, notReached: 0 }, failures: [], notReached: [], mayBeDuplicated: [],
+    damaged: replayed.damaged.map((d) => describeDamage(d, replayed)),
   };
   for (const state of replayed.states.values()) {
     const { delivery } = state;
@@ -61,6 +67,23 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     if (state.status === 'delivered') person.reached = true;
     else person.reasons.push(`${delivery.channel}: ${whyNotDelivered(state)}`);
   }
+  // Planned messages whose record is damaged: they cannot be sent again, and are never forgotten.
+  for (const lost of replayed.lost) {
+    if (lost.channel) {
+      const counts = (channels[lost.channel] ??= { planned: 0, delivered: 0, failed: 0, pending: 0, skipped: 0 });
+      counts.planned += 1;
+      counts[lost.delivered ? 'delivered' : 'pending'] += 1;
+    }
+    if (!lost.delivered) report.complete = false;
+    const key = lost.contact?.key ?? `damaged:${lost.line}`;
+    const person = byPerson.get(key) ?? {
+      name: lost.contact?.name ?? `unknown recipient (journal line ${lost.line})`, reached: false, reasons: [],
+      ...(lost.contact?.line && { line: lost.contact.line }),
+    };
+    byPerson.set(key, person);
+    if (lost.delivered) person.reached = true;
+    else person.reasons.push(`${lost.channel ?? 'a channel'}: ${LOST_REASON(lost.line)}`);
+  }
   for (const entry of replayed.unreachable) {
     byPerson.set(entry.contact.key, {
       name: entry.contact.name, reached: false, reasons: [entry.reason], ...(entry.contact.line && { line: entry.contact.line }),
@@ -75,13 +98,18 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
   return report;
 }
 
+const LOST_REASON = (line: number) =>
+  `its planned record (journal line ${line}) cannot be read, so the message cannot be sent again: reach them another way`;
+
 function whyNotDelivered(state: DeliveryState): string {
   switch (state.status) {
     case 'failed':
     case 'skipped':
       return state.reason ?? 'unknown';
     case 'attempting':
-      return 'interrupted while sending: outcome unknown (notify resume sends it again)';
+      return state.damagedLine !== undefined
+        ? `a journal record about it (line ${state.damagedLine}) cannot be read: outcome unknown (notify resume --ignore-damaged sends it again)`
+        : 'interrupted while sending: outcome unknown (notify resume sends it again)';
     default:
       return 'not sent yet';
   }
@@ -89,4 +117,34 @@ function whyNotDelivered(state: DeliveryState): string {
 
 function countKey(state: DeliveryState): keyof Omit<ChannelCounts, 'planned'> {
   return state.status === 'attempting' ? 'pending' : state.status;
+}
+
+/** One damaged line, and what it means for the deliveries, in words. */
+function describeDamage(damage: Damage, replayed: Replayed): RunReport['damaged'][number] {
+  const state = damage.id ? replayed.states.get(damage.id) : undefined;
+  const lost = replayed.lost.find((l) => l.line === damage.line);
+  const contact = state?.delivery.contact.name ?? lost?.contact?.name ?? damage.contact?.name;
+  const channel = state?.delivery.channel ?? lost?.channel ?? damage.channel;
+  const about = { line: damage.line, ...(damage.kind && { record: damage.kind }), ...(contact && { contact }), ...(channel && { channel }) };
+  const count = damage.missing ?? 1;
+  let effect: string;
+  if (damage.problem === 'out-of-order') {
+    effect = 'a record numbered out of order (was this run resumed twice at the same time?); it was read as it is';
+  } else if (state) {
+    effect = state.status === 'attempting' && state.damagedLine === damage.line
+      ? 'cannot be read: the outcome of this message is unknown (notify resume --ignore-damaged sends it again; it may arrive twice)'
+      : `cannot be read, but a later record settles this message (${state.status})`;
+  } else if (damage.kind === 'planned') {
+    const delivered = lost?.delivered ? '; a later record shows it was delivered' : ': it cannot be sent again; reach the recipient another way';
+    effect = damage.problem === 'missing'
+      ? `${count} planned message(s) missing here${delivered}`
+      : `a planned message that cannot be read${delivered}`;
+  } else if (damage.kind === 'run') {
+    effect = 'the run record cannot be read: the scenario and options of this run are unknown';
+  } else if (damage.kind === 'unreachable') {
+    effect = 'a person with no address on the selected channels: listed as not reached';
+  } else {
+    effect = `${damage.problem === 'missing' ? `${count} record(s) missing here` : 'cannot be read'}: what it recorded is unknown (a message it recorded as delivered may be sent again by resume)`;
+  }
+  return { ...about, effect };
 }

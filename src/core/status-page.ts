@@ -4,14 +4,18 @@
  * templates and writes the folder; everything in between is pure.
  *
  * Which runs count — the page must never claim more than the messages did:
- * - live runs only (a dry run told nobody);
+ * - published runs only: sent with `--status-page DIR` (the run record says `publish`).
+ *   A test send to one person, or any send not meant for the public, never reaches the
+ *   page unless it is asked to;
+ * - live runs only (a dry run told nobody); a dry run's journal is never read past its
+ *   first line (which says it is one), however large it is;
  * - scenarios `outage` (state down), `update` (degraded: still down, recovery in
  *   progress) and `resolved`; `drill` and custom scenarios are not incidents;
  * - at least one message `delivered`: a run that reached nobody (all failed, or
  *   interrupted before the first send) did not happen as far as readers know. A run
  *   that reached only some people counts: they will come looking for this page.
- * The time of an update is when its run started (the `run` record): ETA and progress
- * are as of that moment.
+ * The time of an update is when it was sent: its first `delivered` record. Runs are
+ * ordered by it, and the latest one sent wins (its ETA, its progress).
  *
  * The current incident starts with the first counted `outage` after the last `resolved`
  * (an `update` or `resolved` with no open incident starts one too, so a lost outage run
@@ -25,7 +29,8 @@ import Handlebars from 'handlebars';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { SHIPPED_TEMPLATES } from '../paths.js';
-import { listRuns, readJournal } from './journal.js';
+import { journalItems, readRunRecord } from './journal.js';
+import { journalFileProblem, journalPath, listRuns, RUNS_DIR } from './runs.js';
 import { displayPath, loadTemplateSet } from './templates.js';
 
 const STATE_OF_SCENARIO = { outage: 'down', update: 'degraded', resolved: 'resolved' } as const;
@@ -38,7 +43,7 @@ const STATE_SYMBOL: Record<PageState, string> = { operational: '✓', down: '✕
 export interface PublishedRun {
   runId: string;
   scenario: IncidentScenario;
-  /** ISO time the run started. */
+  /** ISO time it was sent: its first delivery. */
   at: string;
   variables: Record<string, string>;
 }
@@ -96,17 +101,42 @@ export interface Update {
 
 // ───────────────────────────── reading the journal ─────────────────────────────
 
-/** Every counted run, oldest first (by start time: run ids only sort to the minute). */
-export function readPublishedRuns(cwd = process.cwd()): PublishedRun[] {
+/**
+ * Every counted run, oldest first by time of sending (run ids only sort to the minute),
+ * and what could not be read, in one sentence each.
+ */
+export function readPublishedRuns(cwd = process.cwd()): { runs: PublishedRun[]; warnings: string[] } {
   const runs: PublishedRun[] = [];
+  const warnings: string[] = [];
   for (const runId of listRuns(cwd)) {
-    const entries = readJournal(runId, cwd);
-    const run = entries.find((e) => e.kind === 'run');
-    if (!run || run.dryRun || !(run.scenario in STATE_OF_SCENARIO)) continue;
-    if (!entries.some((e) => e.kind === 'delivered')) continue;
-    runs.push({ runId, scenario: run.scenario as IncidentScenario, at: run.at, variables: run.variables ?? {} });
+    const problem = journalFileProblem(runId, cwd);
+    if (problem) {
+      warnings.push(`${problem}; it is left out of the page.`);
+      continue;
+    }
+    const path = journalPath(runId, cwd);
+    const run = readRunRecord(path); // the first line only: a dry run is read no further
+    if (!run) {
+      warnings.push(`${join(RUNS_DIR, `${runId}.jsonl`)}: line 1 is not a readable run record; it is left out of the page.`);
+      continue;
+    }
+    if (run.dryRun || run.publish !== true || !(run.scenario in STATE_OF_SCENARIO)) continue;
+    let sentAt: string | undefined;
+    const damaged: number[] = [];
+    for (const item of journalItems(path)) {
+      if ('damage' in item) damaged.push(item.damage.line);
+      else if (item.entry.kind === 'delivered') sentAt ??= item.entry.at;
+    }
+    if (damaged.length > 0) {
+      warnings.push(
+        `run ${runId}: journal line${damaged.length > 1 ? 's' : ''} ${damaged.slice(0, 10).join(', ')}${damaged.length > 10 ? ', …' : ''} cannot be read (see notify report ${runId}); the page uses the rest.`,
+      );
+    }
+    if (!sentAt) continue;
+    runs.push({ runId, scenario: run.scenario as IncidentScenario, at: sentAt, variables: run.variables ?? {} });
   }
-  return runs.sort((a, b) => a.at.localeCompare(b.at) || a.runId.localeCompare(b.runId));
+  runs.sort((a, b) => a.at.localeCompare(b.at) || a.runId.localeCompare(b.runId));
+  return { runs, warnings };
 }
 
 // ───────────────────────────── the model (pure) ─────────────────────────────
@@ -440,8 +470,11 @@ export interface StatusPageOptions {
   now?: Date;
 }
 
-/** Build the page from the journal and write index.html, status.json and feed.xml into outDir. */
-export async function writeStatusPage(options: StatusPageOptions): Promise<{ files: string[]; state: string }> {
+/**
+ * Build the page from the journal and write index.html, status.json and feed.xml into
+ * outDir. `warnings`: journal lines or files that could not be read (the page uses the rest).
+ */
+export async function writeStatusPage(options: StatusPageOptions): Promise<{ files: string[]; state: string; warnings: string[] }> {
   const cwd = options.cwd ?? process.cwd();
   const files = statusPageFiles(options.templatesDir);
   const stringFiles = files.strings(options.locale);
@@ -454,7 +487,8 @@ export async function writeStatusPage(options: StatusPageOptions): Promise<{ fil
   const strings = loadStrings(stringFiles);
   const defaults = Object.fromEntries(Object.entries(loadTemplateSet(options.templatesDir, [] /* only variables.yaml is read here */).variables).map(([k, v]) => [k, v.value]));
 
-  const status = buildStatus(readPublishedRuns(cwd), defaults, options.now ?? new Date());
+  const { runs, warnings } = readPublishedRuns(cwd);
+  const status = buildStatus(runs, defaults, options.now ?? new Date());
   let html: string;
   try {
     const template = Handlebars.create().compile(readFileSync(files.template, 'utf8'));
@@ -464,16 +498,41 @@ export async function writeStatusPage(options: StatusPageOptions): Promise<{ fil
   }
 
   const outDir = resolve(cwd, options.outDir);
-  mkdirSync(outDir, { recursive: true });
   const written: [string, string][] = [
     ['index.html', html],
     ['status.json', JSON.stringify(status, null, 2) + '\n'],
     ['feed.xml', renderFeed(status, strings)],
   ];
-  const paths = written.map(([name, content]) => {
-    const path = join(outDir, name);
-    writeAtomic(path, content);
-    return path;
-  });
-  return { files: paths, state: status.state };
+  let paths: string[];
+  try {
+    mkdirSync(outDir, { recursive: true }); // EEXIST when outDir is a file
+    paths = written.map(([name, content]) => {
+      const path = join(outDir, name);
+      writeAtomic(path, content);
+      return path;
+    });
+  } catch (error) {
+    throw outDirError(error as NodeJS.ErrnoException, outDir);
+  }
+  return { files: paths, state: status.state, warnings };
+}
+
+/** Why the page could not be written into `outDir`, and what to do, in one sentence. */
+function outDirError(error: NodeJS.ErrnoException, outDir: string): UserError {
+  const shown = displayPath(outDir);
+  switch (error.code) {
+    case 'EEXIST':
+      return new UserError(`${shown} is a file, not a folder; give the status page a folder (it is created if missing).`);
+    case 'ENOTDIR':
+      return new UserError(`${shown} is inside a file, not a folder; give the status page a folder (it is created if missing).`);
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new UserError(`The status page cannot be written into ${shown}: that folder is read-only for you (${error.code}); choose a folder you can write to, or change its permissions.`);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new UserError(`The status page cannot be written into ${shown}: the disk is full (${error.code}); free some space and run it again.`);
+    default:
+      return new UserError(`The status page cannot be written into ${shown} (${error.code ?? error.message}); check that folder.`);
+  }
 }

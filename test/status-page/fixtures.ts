@@ -9,10 +9,14 @@ import type { JournalEntry } from '../../src/core/journal.js';
 export interface FakeRun {
   runId: string;
   scenario: string;
-  /** ISO start time; later records follow a few seconds apart. */
+  /** ISO time it was sent (its first delivery); the plan is recorded a few seconds before. */
   at: string;
   variables?: Record<string, string>;
   dryRun?: boolean;
+  /** Sent with --status-page (default true): only published runs are on the page. */
+  publish?: boolean;
+  /** When the plan was recorded (the run record), if not 3 seconds before `at` (a lead can sit at the confirmation). */
+  plannedAt?: string;
   /** What happened to the two deliveries: both delivered (default), one each, or both failed. */
   outcome?: 'delivered' | 'partial' | 'failed';
 }
@@ -28,14 +32,14 @@ export const ORG_VARIABLES = {
 };
 
 export function writeRun(cwd: string, run: FakeRun): void {
-  const t0 = Date.parse(run.at);
+  const t0 = Date.parse(run.at) - 3000;
   const at = (seconds: number) => new Date(t0 + seconds * 1000).toISOString();
   const outcome = run.outcome ?? 'delivered';
   const entries: JournalEntry[] = [
     {
-      kind: 'run', at: at(0), runId: run.runId, scenario: run.scenario, dryRun: run.dryRun ?? false,
+      kind: 'run', at: run.plannedAt ?? at(0), runId: run.runId, scenario: run.scenario, dryRun: run.dryRun ?? false,
       contactsFile: join(cwd, 'contacts.csv'), templatesDir: join(cwd, 'templates'), channels: ['sms', 'email'],
-      strategy: 'all', variables: { ...ORG_VARIABLES, ...run.variables },
+      strategy: 'all', variables: { ...ORG_VARIABLES, ...run.variables }, ...(run.publish !== false && { publish: true }),
     },
   ];
   ['sms', 'email'].forEach((channel, i) => {
