@@ -212,6 +212,25 @@ Examples:
     process.exitCode = await statusPage(flags);
   });
 
+tuningOptions(program.command('watch'))
+  .description('probe the service from watch.yaml; alert the crisis team (only) when it looks down or back up, and when a customer update is due')
+  .option('--config <file>', 'the probes and rules', 'watch.yaml')
+  .option('--once', 'run one round and exit (for cron or a CI schedule)')
+  .option('--json', 'print each round as one JSON line on stdout')
+  .option('--contacts <file>', 'contact list CSV (default: $NOTIFY_CONTACTS, else ./contacts.csv)')
+  .option('--templates <dir>', 'template directory (needs alert-team, alert-team-recovered, alert-team-reminder)')
+  .addHelpText('after', `
+Examples:
+  $ cp watch.example.yaml watch.yaml && notify watch    runs until Ctrl-C; every round says what it saw and decided
+  $ notify watch --once --json                          one round, for cron: the state in .notify/watch/ carries the counts
+
+Exit codes: 0 round done (--once), 1 a message it sent had failures, 2 invalid watch.yaml or plan,
+130 stopped by Ctrl-C (the state is kept; notify watch resumes the counts).`)
+  .action(async (flags) => {
+    const { watch } = await import('./commands/watch.js');
+    process.exitCode = await watch(flags);
+  });
+
 async function main(): Promise<void> {
   // --debug is taken out before parsing so that it works after a subcommand too
   // (`notify report --debug`), as the "run again with --debug" hint suggests.

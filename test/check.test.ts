@@ -39,7 +39,7 @@ describe('notify check with seeded faults', () => {
   it('passes on the shipped example, and under CI=true prints no phone number or email address', async () => {
     const result = await runCli(['check'], { cwd: tempDir(), env: baseEnv({ CI: 'true' }), nodeArgs: ['--import', NO_NETWORK] });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/notify check: OK — 4 scenario\(s\), 11 contacts/);
+    expect(result.stderr).toMatch(/notify check: OK — 7 scenario\(s\), 11 contacts/);
     expect(result.stderr).not.toMatch(/[A-Za-z0-9._%+-]{2,}@example\.(com|org)/);
     expect(result.stderr).not.toMatch(/\+?\d(?:[ .]?\d){7,}/);
   });

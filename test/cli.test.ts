@@ -69,7 +69,7 @@ describe('bad input: one clear sentence, exit 2, no stack trace, nothing sent', 
   const cases: [string, string[], RegExp, (() => string)?][] = [
     ['a missing contacts file', ['outage', '--dry-run', '--contacts', 'nope.csv'], /nope\.csv does not exist; pass the contact list with --contacts/],
     ['a bad phone on line 7', ['outage', '--dry-run'], /contacts\.csv:7: phone "06 12" is not a valid number/, badContacts],
-    ['an unknown scenario', ['outrage', '--dry-run'], /Unknown scenario "outrage"; the templates in .* define: drill, outage, resolved, update/],
+    ['an unknown scenario', ['outrage', '--dry-run'], /Unknown scenario "outrage"; the templates in .* define: alert-team, alert-team-recovered, alert-team-reminder, drill, outage, resolved, update/],
     ['--channels fax', ['outage', '--dry-run', '--channels', 'fax'], /--channels fax: "fax" is not a channel; choose from sms, email, slack, telegram/],
     ['an unknown flag', ['outage', '--dry-rnu'], /unknown option '--dry-rnu'/],
     ['a bad --var', ['outage', '--dry-run', '--var', 'eta'], /--var "eta" must be written key=value/],

@@ -24,6 +24,8 @@ export interface PlanFlags {
   vars?: string;
   maxSmsSegments?: string;
   skipInvalid?: boolean;
+  /** false: no group target (SLACK_CHANNEL, TELEGRAM_CHAT_ID…), only the people selected (`notify watch` alerting its team). */
+  broadcasts?: boolean;
 }
 
 export interface Prepared {
@@ -76,6 +78,7 @@ export interface Inputs {
   skipInvalid: boolean;
   groups: string[];
   contactNames: string[];
+  broadcasts: boolean;
 }
 
 export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?: 'all' | 'first' }): Inputs {
@@ -88,7 +91,7 @@ export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?
   const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
   return {
     config, source, contacts, templates, channels, strategy: options.strategy ?? 'all', given, givenFrom, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
-    groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [],
+    groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [], broadcasts: flags.broadcasts ?? true,
   };
 }
 
@@ -112,7 +115,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
   const now = options.now ?? new Date();
   const runId = newRunId(scenario.name, now);
   const broadcasts: Partial<Record<ChannelName, string>> = {};
-  for (const channel of channels) {
+  for (const channel of inputs.broadcasts ? channels : []) {
     // A broadcast-only channel (Teams, Discord) named without its target still shows what it
     // would say; a live send then stops on its missing variable.
     const placeholder = channel.columns.length === 0 ? `(${channel.missingConfig(config).join(', ')} not set)` : undefined;
