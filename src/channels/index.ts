@@ -7,13 +7,14 @@ import type { Channel, ChannelName, ChannelSettings } from '../core/channel.js';
 import { UserError } from '../errors.js';
 import { discord } from './discord.js';
 import { email } from './email.js';
+import { signal } from './signal.js';
 import { slack } from './slack.js';
 import { sms } from './sms.js';
 import { teams } from './teams.js';
 import { telegram } from './telegram.js';
 import { voice } from './voice.js';
 
-export const CHANNEL_LIST: readonly Channel[] = [sms, email, slack, telegram, voice, teams, discord];
+export const CHANNEL_LIST: readonly Channel[] = [sms, email, slack, telegram, voice, teams, signal, discord];
 
 /** `--strategy first`: the order channels are tried in, fastest to be read first (the rest follow in registry order). */
 export const DEFAULT_PRIORITY: readonly ChannelName[] = ['sms', 'voice', 'telegram', 'signal', 'slack', 'teams', 'discord', 'email']

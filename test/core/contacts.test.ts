@@ -17,7 +17,7 @@ describe('parseContacts', () => {
       {
         line: 2, name: 'Élodie Marchand', role: 'crisis-lead', groups: ['staff', 'crisis-team'], locale: 'fr', extra: {}, key: '+33639981234',
         columns: { phone: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001' },
-        addresses: { sms: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001', voice: '+33639981234' },
+        addresses: { sms: '+33639981234', email: 'elodie@example.com', slack: 'U0EXAMPLE1', telegram: '100000001', voice: '+33639981234', signal: '+33639981234' },
       },
     ]);
   });

@@ -179,6 +179,7 @@ describe('notify contacts check', () => {
         '  slack            1 of 4',
         '  telegram         0 of 4',
         '  voice            1 of 4',
+        '  signal           1 of 4',
         'No channel at all (1): cannot be reached.',
         '  - Dee (line 5)',
         'Only email (1): no phone, Slack or Telegram, so slow to reach in a crisis.',
