@@ -117,6 +117,10 @@ export async function startSignalFake(options: SignalFakeOptions = {}): Promise<
     set latencyMs(ms: number) {
       http.latencyMs = ms;
     },
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
     close: () => http.close(),
   };
 }
