@@ -15,10 +15,18 @@ import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 
-export async function resume(runId: string, flags: TuningFlags & { yes?: boolean; json?: boolean; skipUnknown?: boolean; retryFailed?: boolean }): Promise<number> {
+export async function resume(
+  runId: string, flags: TuningFlags & { yes?: boolean; json?: boolean; skipUnknown?: boolean; retryFailed?: boolean; queue?: string | boolean },
+): Promise<number> {
   const tuning = parseTuning(flags);
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
+  if (flags.queue !== undefined) {
+    // Through the workers: they hold the credentials and apply the unknown-outcome policy (src/queue/).
+    const { queueFlag, resumeQueued } = await import('../queue/commands.js');
+    return resumeQueued(queueFlag(flags.queue, { envByDefault: true })!, runId, flags, { config, out, ...tuning },
+      (messages) => confirmSend(out, { yes: flags.yes, ci: config.ci, messages }));
+  }
   const entries = readJournal(runId);
   const replayed = replay(entries);
   const run = replayed.run;
