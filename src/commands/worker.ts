@@ -62,22 +62,27 @@ export async function worker(flags: WorkerFlags): Promise<number> {
   });
 
   const transports = new Map<ChannelName, Promise<Transport>>();
+  const transportOf = (channel: (typeof channels)[number]) => () => {
+    let t = transports.get(channel.name);
+    if (!t) {
+      t = channel.connect(config).catch((error: unknown) => {
+        transports.delete(channel.name); // try again on the next job: the cause may pass
+        if (error instanceof PermanentError || error instanceof RetryableError) throw error;
+        throw new PermanentError(`the ${channel.name} channel could not start: ${(error as Error).message}`);
+      });
+      transports.set(channel.name, t);
+    }
+    return t;
+  };
+  // Load the SDKs before taking the first job: the queue's limiter starts a job every
+  // 1000/rate ms, and a first send held up by an SDK loading would arrive bunched with
+  // the next ones. (A channel that cannot start fails its jobs, with the reason.)
+  await Promise.allSettled(channels.map((c) => transportOf(c)()));
   const queues: { close(): Promise<void> }[] = [];
   const workers = channels.map((channel) => {
     const queue = new Queue(queueName(channel.name), { connection: redis, prefix: target.prefix });
     queues.push(queue);
-    const transport = () => {
-      let t = transports.get(channel.name);
-      if (!t) {
-        t = channel.connect(config).catch((error: unknown) => {
-          transports.delete(channel.name); // try again on the next job: the cause may pass
-          if (error instanceof PermanentError || error instanceof RetryableError) throw error;
-          throw new PermanentError(`the ${channel.name} channel could not start: ${(error as Error).message}`);
-        });
-        transports.set(channel.name, t);
-      }
-      return t;
-    };
+    const transport = transportOf(channel);
     const handle = createProcessor({
       workerId, prefix: target.prefix, redis, ledger, transport,
       later: async (job, token, ms) => {
