@@ -48,9 +48,12 @@ export interface RunSettings {
 }
 
 // KEYS: ledger, events. ARGV: id, expected state ('' = none), new state, journal record, ttl ms.
-// Returns {1} when claimed, {0, current} when someone else changed the state first.
+// Returns {1} when claimed, {0, current} when someone else changed the state first. The same
+// claim again is a success: ioredis re-sends a command whose answer a Redis outage cut off,
+// and the first one may have run (each claim is unique: worker id and attempt number).
 const CLAIM = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+if cur == ARGV[3] then return {1} end
 if cur ~= ARGV[2] then return {0, cur} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[4])
