@@ -89,11 +89,12 @@ export async function probe(target: QueueTarget): Promise<void> {
   const client = new Redis(target.url, options('notify-probe', {
     maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS,
   }));
-  client.on('error', () => {}); // reported below, once
+  let cause: unknown;
+  client.on('error', (error) => (cause ??= error)); // the socket's own error says more than "Connection is closed"
   try {
     await withTimeout(client.connect().then(() => client.ping()), PROBE_TIMEOUT_MS);
   } catch (error) {
-    throw new UserError(`Cannot reach the queue at ${target.shown} (${target.from}): ${describeRedisError(error)}; start Redis or fix the URL; nothing was sent.`);
+    throw new UserError(`Cannot reach the queue at ${target.shown} (${target.from}): ${describeRedisError(cause ?? error)}; start Redis or fix the URL; nothing was sent.`);
   } finally {
     client.disconnect();
   }
