@@ -38,8 +38,10 @@ export async function sendQueued(target: QueueTarget, source: Map<ChannelName, I
     const unlock = takeLock(runId);
     try {
       await warnUnserved(lead, out, options.totals.keys());
+      const started = performance.now();
       const count = await enqueue(lead, runId, source, { limits: options.limits, retry: options.retry, skipUnknown: false });
-      out.line(`Queued ${count} message(s) on ${target.shown} (keys under "${target.prefix}:") for the workers.`);
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      out.line(`Queued ${count} message(s) in ${seconds} s on ${target.shown} (keys under "${target.prefix}:") for the workers.`);
       if (options.detach) {
         journal.close();
         out.line(`Detached: the workers send. See where they are with: notify report ${runId}${queueArg(target)}`);
