@@ -117,6 +117,8 @@ async function runWorker(job: Job): Promise<{ result: WorkerResult; run: Run }> 
 
 /** A failing section is reported as a MISS with its reason; the others still run. */
 async function section(name: string, body: () => Promise<void>) {
+  // BENCH_ONLY=queue npm run bench: one section (its baseline is inside it), for a quick look.
+  if (process.env.BENCH_ONLY && !name.toLowerCase().includes(process.env.BENCH_ONLY.toLowerCase())) return;
   const load = loadavg()[0]!;
   try {
     await body();
@@ -202,10 +204,10 @@ interface CliSend {
   planned: ReturnType<typeof readRunJournal>['planned'];
 }
 
-async function cliSend(fakes: Fakes, args: string[], what: string): Promise<CliSend> {
+async function cliSend(fakes: Fakes, args: string[], what: string, extraEnv: Record<string, string> = {}): Promise<CliSend> {
   const cwd = freshDir('send');
   try {
-    const run = await runCli(['outage', '--yes', '--json', '--var', 'eta=14:00', ...args], { cwd, env: baseEnv(fakes.env), usage: true, timeoutMs: limitMs() });
+    const run = await runCli(['outage', '--yes', '--json', '--var', 'eta=14:00', ...args], { cwd, env: baseEnv({ ...fakes.env, ...extraEnv }), usage: true, timeoutMs: limitMs() });
     expectExit(run, 0, what);
     const { spans, planned } = readRunJournal(cwd, (JSON.parse(run.stdout) as { runId: string }).runId);
     return { run, spans, planned };
@@ -387,11 +389,92 @@ async function fanout(fakes: Fakes, arrivals: Arrivals, list: string) {
   };
 }
 
+// ── queue (issue 17) ─────────────────────────────────────────────────────────────────
+
+/** Contacts for the queue throughput runs (× 4 channels), and deliveries for the enqueue rate. */
+const QUEUE_CONTACTS = 1_000;
+const ENQUEUE_CONTACTS = 25_000; // × 4 channels = 100,000 deliveries
+
+/**
+ * Through Redis and `notify worker` processes vs in-process, same fakes, same list, same
+ * concurrency, rates off: what going through a queue costs per message. Each figure is the
+ * send phase from the journal (first attempt → last delivery), as in the fan-out section.
+ * Then the enqueue rate of 100,000 deliveries (the lead's own measure: "Queued N in X s").
+ */
+async function queueSection(fakes: Fakes, arrivals: Arrivals, list: string, bigList: string) {
+  const { spawnSync } = await import('node:child_process');
+  if (spawnSync('redis-server', ['--version']).error) {
+    row('Queue (Redis + BullMQ)', 'skipped', 'redis-server is not installed (Debian package "redis-server")');
+    return;
+  }
+  const { startRedis } = await import('../test/queue/redis.js');
+  const redis = await startRedis();
+  const name = `Queue: ${fmt.n(QUEUE_CONTACTS * 4)} msgs, rates off, ${FANOUT_CONCURRENCY} in flight per channel per sender`;
+  const out: Record<string, unknown> = {};
+  results.queue = out;
+  const concurrency = ['--concurrency', `all=${FANOUT_CONCURRENCY}`];
+  try {
+    log(`queue: in-process send of ${fmt.n(QUEUE_CONTACTS * 4)} messages (baseline)`);
+    resetFakes(fakes, arrivals);
+    const inProcess = await cliSend(fakes, ['--contacts', list, '--rate', 'all=off', '--expect-count', String(QUEUE_CONTACTS), ...concurrency], 'in-process baseline');
+    expectReceived(arrivals, everyChannel(QUEUE_CONTACTS), 'in-process baseline');
+    const baseMs = spanMs(overall(Object.values(inProcess.spans)));
+    const messages = QUEUE_CONTACTS * 4;
+    row(name, 'in-process send', fmt.rate((messages / baseMs) * 1000), '', undefined);
+    out.inProcess = { sendPhaseMs: baseMs, wallMs: inProcess.run.wallMs, cpuMs: cpuMs(inProcess.run.usage) };
+    for (const count of [1, 2]) {
+      log(`queue: ${count} worker(s)`);
+      resetFakes(fakes, arrivals);
+      const queueEnv = { NOTIFY_QUEUE_URL: redis.url, NOTIFY_QUEUE_PREFIX: `bench-${count}` };
+      const env = baseEnv({ ...fakes.env, ...queueEnv });
+      const workers: { child?: import('node:child_process').ChildProcess; stderr: string; done: Promise<Run> }[] = [];
+      for (let i = 0; i < count; i++) {
+        const dir = freshDir('worker');
+        const w: (typeof workers)[number] = { stderr: '', done: undefined as unknown as Promise<Run> };
+        w.done = runCli(['worker', '--concurrency', String(FANOUT_CONCURRENCY)], {
+          cwd: dir, env, usage: true, timeoutMs: limitMs(),
+          onSpawn: (child) => {
+            w.child = child;
+            child.stderr?.on('data', (d) => (w.stderr += d));
+          },
+        });
+        workers.push(w);
+      }
+      const ready = Date.now();
+      while (!workers.every((w) => /serving/.test(w.stderr)) && Date.now() - ready < 30_000) await new Promise((r) => setTimeout(r, 20));
+      const queued = await cliSend(fakes, ['--queue', '--contacts', list, '--rate', 'all=off', '--expect-count', String(QUEUE_CONTACTS)], `${count} worker(s)`, queueEnv);
+      for (const w of workers) w.child?.kill('SIGTERM');
+      const runs = await Promise.all(workers.map((w) => w.done));
+      expectReceived(arrivals, everyChannel(QUEUE_CONTACTS), `${count} worker(s)`);
+      const phase = spanMs(overall(Object.values(queued.spans)));
+      const workerCpu = runs.reduce((n, r) => n + cpuMs(r.usage), 0);
+      const cpuPerMsg = (workerCpu + cpuMs(queued.run.usage)) / messages;
+      const baseCpuPerMsg = cpuMs(inProcess.run.usage) / messages;
+      row(name, `${count} worker(s): throughput`, fmt.rate((messages / phase) * 1000), `${fmt.rate((messages / baseMs) * 1000)} in-process`, baseMs / phase);
+      row(name, `${count} worker(s): CPU per message (workers + lead)`, `${cpuPerMsg.toFixed(2)} ms`, `${baseCpuPerMsg.toFixed(2)} ms in-process`, cpuPerMsg / baseCpuPerMsg);
+      out[`workers${count}`] = { sendPhaseMs: phase, wallMs: queued.run.wallMs, workerCpuMs: workerCpu, leadCpuMs: cpuMs(queued.run.usage), cpuPerMessageMs: cpuPerMsg };
+    }
+    log(`queue: enqueue ${fmt.n(ENQUEUE_CONTACTS * 4)} deliveries (--detach, no worker)`);
+    const cwd = freshDir('enqueue');
+    const env = baseEnv({ ...fakes.env, NOTIFY_QUEUE_URL: redis.url, NOTIFY_QUEUE_PREFIX: 'bench-enqueue' });
+    const run = await runCli(['outage', '--yes', '--queue', '--detach', '--var', 'eta=14:00', '--contacts', bigList, '--rate', 'all=off', '--expect-count', String(ENQUEUE_CONTACTS)], { cwd, env, usage: true, timeoutMs: limitMs() });
+    expectExit(run, 0, 'enqueue 100,000');
+    rmSync(cwd, { recursive: true, force: true });
+    const m = /Queued (\d+) message\(s\) in ([\d.]+) s/.exec(run.stderr);
+    if (!m) throw new Error(`enqueue: no "Queued" line in:\n${run.stderr.slice(-500)}`);
+    const [n, seconds] = [Number(m[1]), Number(m[2])];
+    row('Queue: enqueue (lead → Redis)', `${fmt.n(n)} deliveries`, `${fmt.rate(n / seconds)} (${seconds.toFixed(2)} s)`, `${fmt.s(run.wallMs)} whole command`, undefined);
+    out.enqueue = { deliveries: n, seconds, wallMs: run.wallMs, peakRssKb: run.usage?.maxRssKb };
+  } finally {
+    await redis.close();
+  }
+}
+
 // ── main ─────────────────────────────────────────────────────────────────────────────
 
 async function main() {
   const lists = new Map<number, string>();
-  for (const size of new Set([...SCALE_SIZES, LOOP_CONTACTS, FANOUT_CONTACTS, RATED_CONTACTS])) {
+  for (const size of new Set([...SCALE_SIZES, LOOP_CONTACTS, FANOUT_CONTACTS, RATED_CONTACTS, QUEUE_CONTACTS, ENQUEUE_CONTACTS])) {
     lists.set(size, writeContacts(join(work, `contacts-${size}.csv`), size));
   }
   await section('Start-up', startup);
@@ -404,6 +487,7 @@ async function main() {
     await section('Rate-limited', () => rateLimited(fakes, arrivals, lists.get(RATED_CONTACTS)!));
     await section('Per channel', () => sdkLoops(fakes, arrivals, lists.get(LOOP_CONTACTS)!));
     await section('Fan-out', () => fanout(fakes, arrivals, lists.get(FANOUT_CONTACTS)!));
+    await section('Queue', () => queueSection(fakes, arrivals, lists.get(QUEUE_CONTACTS)!, lists.get(ENQUEUE_CONTACTS)!));
   } finally {
     await fakes.close();
   }

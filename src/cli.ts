@@ -55,7 +55,9 @@ tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outag
   .option('--priority <list>', `channel order for --strategy first (default ${DEFAULT_PRIORITY.join(',')})`)
   .option('--status-page <dir>', 'publish this run on the status page and regenerate the page in this folder')
   .option('--prices <file>', 'prices for the cost preview (default ./prices.yaml, else the shipped example prices)')
-  .option('--max-duration <d>', 'warn when the run would take longer than this at the providers\' limits (default 15m)'))
+  .option('--max-duration <d>', 'warn when the run would take longer than this at the providers\' limits (default 15m)')
+  .option('--queue [url]', 'send through workers (notify worker) on Redis: redis://[user:password@]host:6379 or rediss:// (default: $NOTIFY_QUEUE_URL)')
+  .option('--detach', 'with --queue: enqueue and return; follow later with notify report <run-id> --queue'))
   .addHelpText('after', `
 Examples:
   $ notify outage --dry-run                      see who gets what, send nothing
@@ -85,6 +87,7 @@ tuningOptions(program
   .option('--skip-unknown', 'do not re-send messages whose outcome is unknown (may be missed instead of duplicated)')
   .option('--retry-failed', 'also send again the messages that failed (after fixing a token, a sender or an address)')
   .option('--ignore-damaged', 'go on although journal lines are damaged: the messages they concern are treated as unknown')
+  .option('--queue [url]', 'the run went through workers: catch up with them and enqueue what is missing (default URL: $NOTIFY_QUEUE_URL)')
   .addHelpText('after', `
 Examples:
   $ notify resume 2026-11-25-0214-outage-ab12            finish a run stopped by Ctrl-C or a crash
@@ -99,6 +102,7 @@ program
   .description('who was reached, on which channel, and who was not, for a run')
   .argument('[run-id]', 'the run to report on (default: the latest)')
   .option('--json', 'print the report as JSON on stdout')
+  .option('--queue [url]', 'the run went through workers: first catch up with what they recorded (default URL: $NOTIFY_QUEUE_URL)')
   .addHelpText('after', `
 Examples:
   $ notify report                                  the latest run: who was reached, who was NOT, and why
@@ -123,6 +127,7 @@ program
   .option('--max-sms-segments <n>', 'SMS segment budget (default 2)')
   .option('--prices <file>', 'prices for the cost preview (default ./prices.yaml, else the shipped example prices)')
   .option('--max-duration <d>', 'warn when a scenario would take longer than this at the default limits (default 15m)')
+  .option('--queue [url]', 'also check the queue: Redis answers and a live worker serves each channel (default URL: $NOTIFY_QUEUE_URL)')
   .addHelpText('after', `
 Examples:
   $ notify check                       every scenario, every contact, every channel
@@ -199,6 +204,23 @@ Examples:
   .action(async (file: string | undefined, flags) => {
     const { contactsCheck } = await import('./commands/contacts-check.js');
     process.exitCode = await contactsCheck(file, flags);
+  });
+
+program
+  .command('worker')
+  .description('send the deliveries queued by notify <scenario> --queue, on a machine that holds the providers\' credentials')
+  .option('--queue <url>', 'redis://[user:password@]host:6379 or rediss:// (default: $NOTIFY_QUEUE_URL; key prefix: $NOTIFY_QUEUE_PREFIX, default notify)')
+  .option('--channels <list>', 'only these channels, comma-separated (default: every channel configured here)')
+  .option('--concurrency <n|channel=n>', 'sends in flight per channel in this worker (repeatable; default: each channel\'s own)', collect)
+  .addHelpText('after', `
+Examples:
+  $ NOTIFY_QUEUE_URL=rediss://notify:secret@redis.internal:6380 notify worker
+  $ notify worker --channels sms --concurrency 8
+
+The rate per channel is the queue's, set by the lead's --rate: it holds across all workers.`)
+  .action(async (flags) => {
+    const { worker } = await import('./commands/worker.js');
+    process.exitCode = await worker(flags);
   });
 
 program

@@ -21,6 +21,8 @@ export interface CheckFlags extends PlanFlags, BlastFlags {
   live?: boolean;
   json?: boolean;
   mask?: boolean;
+  /** Also check the queue: Redis answers, a live worker per channel (src/queue/). */
+  queue?: string | boolean;
 }
 
 type CredentialStatus = 'ok' | 'not configured' | 'not checked' | `failed: ${string}`;
@@ -33,6 +35,8 @@ export interface CheckResult {
   problems: Problem[];
   /** Worth fixing but not blocking: merged duplicate rows, landlines that cannot get SMS. */
   warnings: Problem[];
+  /** With --queue: where, and which workers are alive. */
+  queue?: { url: string; prefix: string; reachable: boolean; workers: { id: string; channels: string[] }[] };
 }
 
 const VERIFY_TIMEOUT_MS = 15_000;
@@ -76,14 +80,20 @@ export async function check(flags: CheckFlags): Promise<number> {
     }
   }
   printNotices(out, result.warnings);
-  for (const { channel, missing } of unconfigured(channelsInUse, inputs.config)) {
+  // Through a queue the workers hold the credentials: this machine needs none.
+  const queued = flags.queue !== undefined;
+  for (const { channel, missing } of queued ? [] : unconfigured(channelsInUse, inputs.config)) {
     result.credentials[channel] = 'not configured';
     if (!inputs.source.isExample) {
       problems.push({ where: missing.join(', '), message: `${channel} is used by the plan but not configured; set ${missing.join(' and ')} (or .env).`, group: 'credentials' });
     }
   }
-  for (const channel of channelsInUse) result.credentials[channel] ??= flags.live ? 'ok' : 'not checked';
-  if (flags.live) await verifyCredentials(inputs.config, [...channelsInUse], result, problems);
+  for (const channel of channelsInUse) result.credentials[channel] ??= flags.live && !queued ? 'ok' : 'not checked';
+  if (flags.live && !queued) await verifyCredentials(inputs.config, [...channelsInUse], result, problems);
+  if (queued) {
+    const { checkQueue, queueFlag } = await import('../queue/commands.js');
+    result.queue = await checkQueue(queueFlag(flags.queue, { envByDefault: true })!, channelsInUse, problems);
+  }
 
   result.ok = problems.length === 0;
   printCheck(out, result, inputs.source.isExample);
@@ -121,6 +131,10 @@ function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, i
   }
   const creds = Object.entries(result.credentials).map(([c, status]) => `${c}: ${status}`);
   if (creds.length) out.line(`Credentials: ${creds.join(' · ')}${isExample ? ' (example list: missing credentials are not an error)' : ''}`);
+  if (result.queue) {
+    const { url, reachable, workers } = result.queue;
+    out.line(`Queue: ${url} ${reachable ? `answers; ${workers.length} live worker(s)${workers.length ? `: ${workers.map((w) => `${w.id} (${w.channels.join(',')})`).join(', ')}` : ''}` : 'does not answer'}`);
+  }
   if (result.problems.length > 0) printProblems(out, result.problems, `${result.problems.length} problem(s) found:`);
   const total = result.scenarios.reduce((n, s) => n + s.messages, 0);
   // One plain line a CI job log can show as the outcome.

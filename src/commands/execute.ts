@@ -78,13 +78,24 @@ export async function execute(
     process.off('SIGTERM', onSignal);
     await Promise.allSettled([...connected.values()].map(async (t) => (await t).close()));
   }
-  const interrupted = stop.signal.aborted;
+  return finishRun(options, stop.signal.aborted);
+}
+
+/**
+ * The end of a run, wherever it was sent from (here, or workers through a queue): record
+ * it, print the report, choose the exit code. `resumeHint` is what finishes an interrupted run.
+ */
+export function finishRun(
+  options: Pick<ExecuteOptions, 'journal' | 'runId' | 'strategy' | 'out' | 'json' | 'config' | 'jsonExtra'>, interrupted: boolean,
+  resumeHint = `notify resume ${options.runId}`,
+): { exitCode: number; report: RunReport } {
+  const { journal, out } = options;
   journal.append({ kind: 'finished', interrupted });
   journal.close();
 
   const report = buildReport(options.runId, displayPath(journal.path), journal.state);
   printReport(out, report);
-  if (interrupted) out.line(out.color.yellow(`Interrupted. Finish this run with: notify resume ${options.runId}`));
+  if (interrupted) out.line(out.color.yellow(`Interrupted. Finish this run with: ${resumeHint}`));
   if (options.json) out.json({ ...report, ...options.jsonExtra });
   // With --strategy first a refused channel that a fallback made up for is not a failure:
   // what was planned is to reach each person once.

@@ -30,6 +30,7 @@ export interface ResumeFlags extends TuningFlags {
   skipUnknown?: boolean;
   retryFailed?: boolean;
   ignoreDamaged?: boolean;
+  queue?: string | boolean;
 }
 
 export async function resume(input: string, flags: ResumeFlags): Promise<number> {
@@ -37,6 +38,12 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
   const { runId, path } = resolveRun(input);
+  if (flags.queue !== undefined) {
+    // Through the workers: they hold the credentials and apply the unknown-outcome policy (src/queue/).
+    const { queueFlag, resumeQueued } = await import('../queue/commands.js');
+    return resumeQueued(queueFlag(flags.queue, { envByDefault: true })!, runId, flags, { config, out, ...tuning },
+      (messages) => confirmSend(out, { yes: flags.yes, ci: config.ci, messages }));
+  }
   const replayed = readRun(path);
   if (replayed.damaged.length > 0) {
     printDamage(out, buildReport(runId, displayPath(path), replayed));

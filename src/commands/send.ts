@@ -13,6 +13,7 @@ import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
 import { DEFAULT_PRIORITY, describeMissing, parseChannelList, unconfigured } from '../channels/index.js';
 import type { ChannelName } from '../core/types.js';
+import type { Delivery } from '../core/plan.js';
 import { findScenario, loadInputs, planScenario, type Inputs, type PlanFlags, type Prepared } from './prepare.js';
 import type { Scenario } from '../core/templates.js';
 
@@ -26,6 +27,9 @@ export interface SendFlags extends PlanFlags, TuningFlags, BlastFlags {
   statusPage?: string;
   confirmThreshold?: string;
   expectCount?: string;
+  /** Send through workers: a redis:// URL, or true for $NOTIFY_QUEUE_URL (see src/queue/). */
+  queue?: string | boolean;
+  detach?: boolean;
 }
 
 export async function send(scenarioName: string, flags: SendFlags): Promise<number> {
@@ -34,6 +38,8 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   countFlag('--confirm-threshold', flags.confirmThreshold); // bad flags fail before planning
   countFlag('--expect-count', flags.expectCount);
   const tuning = parseTuning(flags);
+  // A dry run never touches the queue, nor even reads its URL.
+  const queue = live ? await queueFor(flags, strategy.kind) : undefined;
   const inputs = loadInputs(flags, { live, strategy: strategy.kind });
   const scenario = findScenario(inputs.templates, scenarioName);
 
@@ -48,7 +54,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   }
   let radius: BlastRadius;
   try {
-    radius = await review(prepared, flags, live, tuning.limits);
+    radius = await review(prepared, flags, live, tuning.limits, queue !== undefined);
   } catch (error) {
     journal.discard(); // nothing was sent: no run to remember
     throw error;
@@ -66,6 +72,12 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
     ? new Map([...places].map(([channel, list]) => [channel, lazily(list, readDelivery)]))
     : [...places.values()].flat().map(readDelivery); // --strategy first needs each person's channels together
   const totals = new Map([...prepared.plan.channels].map(([channel, summary]) => [channel, summary.messages]));
+  if (queue) {
+    const { sendQueued } = await import('../queue/commands.js');
+    return sendQueued(queue, source as Map<ChannelName, Iterable<Delivery>>, {
+      config: prepared.config, journal, runId: prepared.runId, strategy, out, json: flags.json ?? false, ...tuning, totals, detach: flags.detach ?? false,
+    });
+  }
   const { exitCode } = await execute(source, {
     config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
     ...(!live && { jsonExtra: { blastRadius: radius } }),
@@ -118,7 +130,7 @@ function* lazily<T>(places: RecordPlace[], read: (place: RecordPlace) => T): Gen
 }
 
 /** Everything between the plan and the first send: problems, summary, credentials, confirmation. */
-async function review(prepared: Prepared, flags: SendFlags, live: boolean, limits: Record<string, ChannelLimits>): Promise<BlastRadius> {
+async function review(prepared: Prepared, flags: SendFlags, live: boolean, limits: Record<string, ChannelLimits>, queued: boolean): Promise<BlastRadius> {
   const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
   const { plan, scenario } = prepared;
   out.line(out.color.bold(`crisis-notify · ${scenario.name}${live ? '' : ' · dry run (nothing will be sent)'}`));
@@ -132,7 +144,8 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean, limit
   // What people will read, before anyone reads it: the lead checks the ETA and the wording here.
   printPreviews(out, plan);
   if (!live) return radius;
-  const missing = unconfigured(plan.channels.keys(), prepared.config);
+  // Through a queue the workers hold the credentials, not this machine.
+  const missing = queued ? [] : unconfigured(plan.channels.keys(), prepared.config);
   if (missing.length > 0) {
     const others = [...plan.channels.keys()].filter((c) => !missing.some((m) => m.channel === c));
     throw new UserError(
@@ -158,6 +171,20 @@ async function updateStatusPage(out: Output, outDir: string, prepared: Prepared,
     // The messages are out: a page that could not be written must not hide that.
     out.line(out.color.red(`The status page in ${outDir} could not be updated: ${(error as Error).message}`));
   }
+}
+
+/** The queue to send through, checked before planning: a bad URL or an unreachable Redis is exit 2, nothing planned. */
+async function queueFor(flags: SendFlags, strategy: 'all' | 'first') {
+  const { queueFlag } = await import('../queue/commands.js');
+  const target = queueFlag(flags.queue, { envByDefault: true });
+  if (!target) {
+    if (flags.detach) throw new UserError('--detach only makes sense with --queue (workers send while this terminal is gone); add --queue redis://host:6379.');
+    return undefined;
+  }
+  if (strategy === 'first') throw new UserError('--strategy first cannot go through --queue yet (each person\'s channels must be tried in order by one sender); send it without --queue.');
+  const { probe } = await import('../queue/connection.js');
+  await probe(target);
+  return target;
 }
 
 function parseStrategy(flags: SendFlags) {

@@ -15,6 +15,8 @@ export interface RecordedRequest {
   /** Form or JSON body as an object; raw text otherwise. */
   body: Record<string, string>;
   raw: string;
+  /** When the request arrived (ms since the epoch): rate tests read the provider's own clock. */
+  at: number;
 }
 
 /** What the fake answers. */
@@ -70,8 +72,10 @@ export async function startHttpFake(
   };
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const at = Date.now();
     const raw = await readBody(req);
     const recorded: RecordedRequest = {
+      at,
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       headers: req.headers,
