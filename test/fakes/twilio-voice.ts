@@ -69,9 +69,9 @@ export type TwilioVoiceFake = ProviderFake & {
   script(number: string, ...statuses: CallStatus[]): void;
 };
 
-export async function startTwilioVoiceFake(): Promise<TwilioVoiceFake> {
-  const accountSid = `AC${hex(16)}`;
-  const authToken = hex(16);
+/** `account`: the same credentials as the SMS fake, when both stand behind one TWILIO_API_URL. */
+export async function startTwilioVoiceFake(account = { accountSid: `AC${hex(16)}`, authToken: hex(16) }): Promise<TwilioVoiceFake> {
+  const { accountSid, authToken } = account;
   const messages: Received[] = [];
   const calls: FakeCall[] = [];
   const bySid = new Map<string, FakeCall>();

@@ -32,9 +32,11 @@ export function twilioFault(fault: Fault): Answer {
   }
 }
 
-export async function startTwilioFake(): Promise<ProviderFake & { http: HttpFake; accountSid: string }> {
-  const accountSid = `AC${hex(16)}`;
-  const authToken = hex(16);
+/** `account`: the same credentials as another Twilio fake (voice), when both stand behind one TWILIO_API_URL. */
+export async function startTwilioFake(
+  account = { accountSid: `AC${hex(16)}`, authToken: hex(16) },
+): Promise<ProviderFake & { http: HttpFake; accountSid: string }> {
+  const { accountSid, authToken } = account;
   const messages: Received[] = [];
   const byToken = new Map<string, object>();
   const faultFor = new Map<string, Fault>();
