@@ -4,6 +4,7 @@ import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPl
 import { UserError } from '../errors.js';
 import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
+import { auditHeader } from './audit-header.js';
 import { confirmSend, countFlag } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
@@ -81,7 +82,8 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
     const prepared = planScenario(inputs, scenario, {
       live,
       onStart: ({ runId, variables }) => {
-        journal = new Journal(`${journalPath(runId)}.partial`);
+        // A live run keeps its rendered messages beside the journal, to send (and resend) them.
+        journal = new Journal(`${journalPath(runId)}.partial`, undefined, { messages: live });
         journal.append({
           kind: 'run', runId, scenario: scenario.name, dryRun: !live,
           contactsFile: inputs.source.path, templatesDir: inputs.templates.dir,
@@ -89,10 +91,11 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
           variables,
           ...(publish && { publish: true }),
+          audit: auditHeader({ config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables }),
         });
       },
       onDelivery: (delivery) => {
-        const place = journal!.append({ kind: 'planned', ...delivery }, { buffered: true });
+        const place = journal!.appendPlanned(delivery, { buffered: true });
         const list = places.get(delivery.channel);
         if (list) list.push(place);
         else places.set(delivery.channel, [place]);
