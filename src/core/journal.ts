@@ -675,7 +675,11 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
       break;
     case 'delivered':
       // (A dry run records no "attempting" before it: the attempt count comes from here.)
-      if (state) Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain, attempts: entry.attempt });
+      if (!state) break;
+      // An attempt started (or left unknown by a damaged record) and a later attempt, with
+      // no "attempting" of its own (a dry run writes none), delivered: it may be the second.
+      if (state.status === 'attempting' && entry.attempt > state.attempts) state.uncertain = true;
+      Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain, attempts: entry.attempt });
       break;
     case 'failed':
       if (!state) break;
