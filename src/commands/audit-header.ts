@@ -125,6 +125,11 @@ export function redactArgv(argv: string[], config: Pick<Config, 'env'>): string[
   });
 }
 
+/** Variables as the run record keeps them: a value whose name says it is secret is replaced. */
+export function redactVariables(variables: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, SECRET_NAME.test(k) ? REDACTED : v]));
+}
+
 // ───────────────────────────── git, read directly ─────────────────────────────
 
 /** The commit checked out in the first of `dirs` inside a git repository, read from .git. */

@@ -4,7 +4,7 @@ import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPl
 import { UserError } from '../errors.js';
 import { printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
-import { auditHeader } from './audit-header.js';
+import { auditHeader, redactVariables } from './audit-header.js';
 import { confirmSend, countFlag } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
@@ -89,7 +89,7 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           contactsFile: inputs.source.path, templatesDir: inputs.templates.dir,
           channels: inputs.channels.map((c) => c.name), strategy: strategy.kind,
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
-          variables,
+          variables: redactVariables(variables),
           ...(publish && { publish: true }),
           audit: auditHeader({ config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables }),
         });

@@ -309,7 +309,7 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** How much of an over-long line is kept to tell what it was. */
 const HEAD_BYTES = 4096;
 
-interface RawLine {
+export interface RawLine {
   /** 1-based, counting every line of the file (as `sed -n <line>p` does). */
   line: number;
   offset: number;
@@ -322,7 +322,7 @@ interface RawLine {
 }
 
 /** The non-blank lines of a file, read a chunk at a time. */
-function* journalLines(path: string): Generator<RawLine> {
+export function* journalLines(path: string): Generator<RawLine> {
   const fd = openSync(path, 'r');
   try {
     let parts: Buffer[] = [];
@@ -465,7 +465,7 @@ const RECORD_STARTS = ['{"at":"', '{"seq":'];
  * can leave after a power cut. Anything else — text in the middle of a line garbled,
  * a line pasted in — is damage.
  */
-function looksTorn(raw: RawLine, seq: number): boolean {
+export function looksTorn(raw: RawLine, seq: number): boolean {
   // eslint-disable-next-line no-control-regex
   const text = (raw.bytes ?? raw.head ?? Buffer.alloc(0)).toString('utf8').replace(/\u0000+$/, '');
   if (!RECORD_STARTS.some((start) => text.startsWith(start) || start.startsWith(text))) return false;
