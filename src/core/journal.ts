@@ -18,8 +18,26 @@
  * - it costs a few bytes per record and no hashing on the hot path of a large send.
  * Journals written before `seq` existed still read: their records are counted instead.
  *
+ * Every record after the run record also carries `prev`, the hash of the line before it
+ * (96 bits of SHA-256, src/core/chain.ts), when the run record has an `audit` header (who
+ * ran it, the hashes of the inputs, the command line). Numbers and chain complement each
+ * other: `seq` is for the reader that must go on — report and resume tell a torn line
+ * from a lost one and count what a damaged record was about, without hashing anything;
+ * `prev` is for the auditor who must prove nothing was edited — a record changed, deleted,
+ * inserted or moved, with its number rewritten to match, still breaks the chain at a line
+ * `notify audit verify` names. A resume links its first record to the last record read,
+ * so a torn line it writes past is outside the chain, as it is outside the numbering.
+ * Journals from before the chain are read as before (`notify audit verify`: "no audit chain").
+ *
+ * Records are compact: a planned record holds who, channel, address, template and the
+ * digest of the rendered message (no time of its own: the plan is written in one pass at
+ * the run record's time); a live run keeps the messages themselves once each in the
+ * message store beside the journal (src/core/message-store.ts), read back and checked
+ * against the digest before sending. A dry run keeps digests only and writes no
+ * "attempting" (nothing can be half-sent through the outbox).
+ *
  * Journals are read as a stream, a line at a time (`journalItems`), never whole: a dry
- * run of hundreds of thousands of contacts writes gigabytes.
+ * run of hundreds of thousands of contacts writes hundreds of megabytes.
  */
 import {
   closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync,
