@@ -127,6 +127,11 @@ export type JournalEntry = (
   prev?: string;
 };
 
+/** A record as `readJournal` gives it back: planned records with their message restored. */
+export type ReadBackEntry =
+  | Exclude<JournalEntry, { kind: 'planned' }>
+  | (Extract<JournalEntry, { kind: 'planned' }> & { message: Delivery['message'] });
+
 type WithoutStamp<T> = T extends unknown ? Omit<T, 'at' | 'seq' | 'prev'> : never;
 export type NewEntry = WithoutStamp<JournalEntry>;
 
@@ -582,9 +587,9 @@ export function readRunRecord(path: string): Extract<JournalEntry, { kind: 'run'
  * Every record of a run, in memory: for tests and small journals only. Commands fold
  * journals with `readRun` (or walk `journalItems`) instead.
  */
-export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] {
+export function readJournal(runId: string, cwd = process.cwd()): ReadBackEntry[] {
   const { path } = resolveRun(runId, cwd);
-  const entries: JournalEntry[] = [];
+  const entries: ReadBackEntry[] = [];
   const store = new MessageStore(storePathFor(path));
   for (const item of journalItems(path)) {
     if (!('entry' in item)) continue;
@@ -594,7 +599,7 @@ export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] 
       const body = entry.body && entry.digest ? store.get(entry.body, entry.digest) : undefined;
       entry.message = { deliveryId: entry.id, channel: entry.channel, to: entry.to ?? '', locale: entry.locale, ...(body ?? { text: '' }) };
     }
-    entries.push(entry);
+    entries.push(entry as ReadBackEntry);
   }
   store.close();
   return entries;
