@@ -289,7 +289,7 @@ async function cliSend(fakes: Fakes, args: string[], what: string): Promise<CliS
 /** When the run's journal says planning ended and the first send started, from spawn. */
 function journalPhases(cwd: string, spawnedAtMs: number) {
   const dir = join(cwd, '.notify', 'runs');
-  const lines = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8').split('\n');
+  const lines = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!), 'utf8').split('\n');
   const at = (kind: string) => {
     const line = lines.find((l) => l.includes(`"kind":"${kind}"`));
     return line ? Date.parse((JSON.parse(line) as { at: string }).at) - spawnedAtMs : NaN;
