@@ -5,8 +5,7 @@
  *   record to the last "delivered" one, in the CLI's own clock (ISO, milliseconds);
  * - the fakes: the moment each message was accepted, recorded in this process.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readJournal } from '../src/core/journal.js';
 import type { ProviderFake } from '../test/fakes/provider.js';
 import { now } from './process.js';
 
@@ -44,13 +43,12 @@ export interface JournalRead {
 }
 
 export function readRunJournal(cwd: string, runId: string): JournalRead {
-  const text = readFileSync(join(cwd, '.notify', 'runs', `${runId}.jsonl`), 'utf8');
+  // notify's own reader: planned records come back with their message from the run's message store.
+  const entries = readJournal(runId, cwd) as unknown as JournalLine[];
   const channelOf = new Map<string, string>();
   const spans: Record<string, Span> = {};
   const planned: JournalRead['planned'] = {};
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const entry = JSON.parse(line) as JournalLine;
+  for (const entry of entries) {
     if (entry.kind === 'planned' && entry.id && entry.channel && entry.message) {
       channelOf.set(entry.id, entry.channel);
       (planned[entry.channel] ??= []).push({ id: entry.id, ...entry.message });

@@ -112,6 +112,31 @@ Examples:
     process.exitCode = await report(runId, flags);
   });
 
+const audit = program.command('audit').description('prove what a run sent: check its journal\'s hash chain, export its timeline');
+audit
+  .command('verify')
+  .description('check the hash chain of a run\'s journal (exit 1 naming the first bad line) and whether its inputs changed since')
+  .argument('[run-id]', 'the run to verify (default: the latest)')
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (runId: string | undefined, flags) => {
+    const { auditVerify } = await import('./commands/audit.js');
+    process.exitCode = await auditVerify(runId, flags);
+  });
+audit
+  .command('export')
+  .description('the after-action timeline of a run: time, person, channel, template, outcome, provider id')
+  .argument('<run-id>', 'the run to export')
+  .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv'))
+  .option('-o, --output <file>', 'write to this file instead of stdout')
+  .addHelpText('after', `
+Examples:
+  $ notify audit verify                                    the latest run
+  $ notify audit export 2026-11-25-0214-outage-ab12 --format csv -o timeline.csv`)
+  .action(async (runId: string, flags) => {
+    const { auditExport } = await import('./commands/audit.js');
+    process.exitCode = await auditExport(runId, flags);
+  });
+
 program
   .command('check')
   .description('validate the whole plan without sending anything: contacts, every template for every recipient, limits, credentials')

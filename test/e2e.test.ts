@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJournal } from '../src/core/journal.js';
 import { baseEnv, ROOT, runCli, tempDir } from './helpers/cli.js';
 import { startAllFakes } from './helpers/fakes.js';
 
@@ -21,9 +22,10 @@ function workdir(contacts = readFileSync(join(ROOT, 'contacts.example.csv'), 'ut
   writeFileSync(join(cwd, 'contacts.csv'), contacts);
   return cwd;
 }
+/** The run's journal, planned records with their message (from the live run's message store). */
 const journal = (cwd: string) => {
   const dir = join(cwd, '.notify/runs');
-  return readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readJournal(readdirSync(dir).find((f) => f.endsWith('.jsonl'))!.slice(0, -'.jsonl'.length), cwd);
 };
 const reset = () => {
   for (const [, f] of fakes.all) f.messages.length = 0;
@@ -34,15 +36,20 @@ describe('notify outage --yes against the four fake providers', () => {
     reset();
     const cwd = workdir();
     const env = baseEnv({ ...fakes.env, SLACK_CHANNEL: '#all-hands', TELEGRAM_CHAT_ID: '-100999' });
-    // The dry run renders the same messages: its journal is the expectation.
+    // The dry run plans the same deliveries (a dry run keeps only the digests of its messages).
     const dry = await runCli(['outage', '--dry-run', '--var', 'eta=15:30'], { cwd, env });
     expect(dry.code).toBe(0);
-    const planned = journal(cwd).filter((e) => e.kind === 'planned');
+    const dryPlanned = journal(cwd).filter((e) => e.kind === 'planned');
 
-    const live = await runCli(['outage', '--yes', '--json', '--var', 'eta=15:30', ...FAST], { cwd: workdir(), env });
+    const liveDir = workdir();
+    const live = await runCli(['outage', '--yes', '--json', '--var', 'eta=15:30', ...FAST], { cwd: liveDir, env });
     expect(live.stderr).not.toMatch(/failed/i);
     expect(live.code).toBe(0);
     const report = JSON.parse(live.stdout);
+    // The live run's journal is the expectation: what it says was sent is what arrived.
+    const planned = journal(liveDir).filter((e) => e.kind === 'planned');
+    const who = (p: { channel: string; to?: string; template: string }) => `${p.channel} ${p.to} ${p.template}`;
+    expect(planned.map(who).sort()).toEqual(dryPlanned.map(who).sort());
 
     for (const [channel, fake] of fakes.all) {
       const expected = planned.filter((p) => p.channel === channel);

@@ -5,8 +5,8 @@
 import type { Transport } from '../core/channel.js';
 
 export const outbox: Transport = {
-  async send(message) {
-    return { providerId: `dry-run:${message.deliveryId}` };
+  async send() {
+    return { providerId: 'dry-run' }; // the delivery id is in the record already
   },
   async verify() {},
   async close() {},

@@ -69,7 +69,7 @@ export async function execute(
     await dispatch(source, options.strategy, {
       onProgress: progress.onProgress,
       transport, journal, retry: options.retry, limits: options.dryRun ? DRY_RUN_LIMITS : options.limits,
-      stop: stop.signal, graceMs: GRACE_MS,
+      stop: stop.signal, graceMs: GRACE_MS, local: options.dryRun,
       ...(options.previousAttempts && { previousAttempts: options.previousAttempts }),
     });
   } finally {

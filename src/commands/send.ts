@@ -8,6 +8,7 @@ import type { BlastRadius } from '../core/blast-radius.js';
 import type { ChannelLimits } from '../core/dispatch.js';
 import { groupSizes } from '../core/run-history.js';
 import { blastRadius, type BlastFlags } from './blast.js';
+import { auditHeader, redactVariables } from './audit-header.js';
 import { confirmSend, countFlag } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
@@ -99,19 +100,21 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
     const prepared = planScenario(inputs, scenario, {
       live,
       onStart: ({ runId, variables }) => {
-        journal = new Journal(`${journalPath(runId)}.partial`);
+        // A live run keeps its rendered messages beside the journal, to send (and resend) them.
+        journal = new Journal(`${journalPath(runId)}.partial`, undefined, { messages: live });
         journal.append({
           kind: 'run', runId, scenario: scenario.name, dryRun: !live,
           contactsFile: inputs.source.path, templatesDir: inputs.templates.dir,
           channels: inputs.channels.map((c) => c.name), strategy: strategy.kind,
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
-          variables,
+          variables: redactVariables(variables),
           ...(publish && { publish: true }),
           groupSizes: groupSizes(inputs.contacts.contacts),
+          audit: auditHeader({ config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables }),
         });
       },
       onDelivery: (delivery) => {
-        const place = journal!.append({ kind: 'planned', ...delivery }, { buffered: true });
+        const place = journal!.appendPlanned(delivery, { buffered: true });
         const list = places.get(delivery.channel);
         if (list) list.push(place);
         else places.set(delivery.channel, [place]);

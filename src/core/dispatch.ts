@@ -39,6 +39,13 @@ export interface DispatchOptions {
   stop: AbortSignal;
   /** How long in-flight sends may still finish after `stop`. */
   graceMs: number;
+  /**
+   * The transports send nothing anywhere (a dry run's outbox): an attempt cannot end with
+   * an unknown outcome, so no "attempting" record is written before it, and outcomes are
+   * written in batches rather than one write each. (A dry run of a million contacts would
+   * otherwise write 4 million records that say nothing and pay a system call for each.)
+   */
+  local?: boolean;
   /** Attempts already made per delivery (resume continues the count). */
   previousAttempts?: Map<string, number>;
   onProgress?(event: ProgressEvent): void;
@@ -160,7 +167,8 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
         if (stop.aborted) break;
         if (channelDown) return notSent(channelDown);
         attempt += 1;
-        journal.append({ kind: 'attempting', id: delivery.id, attempt });
+        const local = options.local === true;
+        if (!local) journal.append({ kind: 'attempting', id: delivery.id, attempt });
         try {
           transport ??= options.transport(channel);
           const client = await transport.catch((error: unknown) => {
@@ -173,7 +181,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           // longer than a short --attempt-timeout, which would waste (and cast doubt on) the
           // first attempt of every channel without a byte sent.
           const receipt = await withDeadline(options.limits[channel]?.attemptTimeoutMs ?? retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
-          journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt });
+          journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt }, { buffered: local });
           options.onProgress?.({ channel, status: 'delivered' });
           return { status: 'delivered', receipt };
         } catch (error) {

@@ -18,14 +18,34 @@
  * - it costs a few bytes per record and no hashing on the hot path of a large send.
  * Journals written before `seq` existed still read: their records are counted instead.
  *
+ * Every record after the run record also carries `prev`, the hash of the line before it
+ * (96 bits of SHA-256, src/core/chain.ts), when the run record has an `audit` header (who
+ * ran it, the hashes of the inputs, the command line). Numbers and chain complement each
+ * other: `seq` is for the reader that must go on — report and resume tell a torn line
+ * from a lost one and count what a damaged record was about, without hashing anything;
+ * `prev` is for the auditor who must prove nothing was edited — a record changed, deleted,
+ * inserted or moved, with its number rewritten to match, still breaks the chain at a line
+ * `notify audit verify` names. A resume links its first record to the last record read,
+ * so a torn line it writes past is outside the chain, as it is outside the numbering.
+ * Journals from before the chain are read as before (`notify audit verify`: "no audit chain").
+ *
+ * Records are compact: a planned record holds who, channel, address, template and the
+ * digest of the rendered message (no time of its own: the plan is written in one pass at
+ * the run record's time); a live run keeps the messages themselves once each in the
+ * message store beside the journal (src/core/message-store.ts), read back and checked
+ * against the digest before sending. A dry run keeps digests only and writes no
+ * "attempting" (nothing can be half-sent through the outbox).
+ *
  * Journals are read as a stream, a line at a time (`journalItems`), never whole: a dry
- * run of hundreds of thousands of contacts writes gigabytes.
+ * run of hundreds of thousands of contacts writes hundreds of megabytes.
  */
 import {
   closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { UserError } from '../errors.js';
+import { linkHash, messageDigest, type MessageBody } from './chain.js';
+import { MessageStore, storePathFor, type BodyPlace } from './message-store.js';
 import type { Delivery } from './plan.js';
 import { resolveRun, runsDirProblem } from './runs.js';
 import type { ChannelName, Receipt } from './types.js';
@@ -47,11 +67,50 @@ export interface RunInfo {
   publish?: boolean;
   /** People per group in the contact list at the time, so the next run can tell a list that grew or shrank. */
   groupSizes?: Record<string, number>;
+  /**
+   * The audit header (absent in journals written before the audit chain): present means every
+   * record after this one carries `prev`, the hash of the record before it.
+   */
+  audit?: AuditHeader;
 }
+
+/** Who ran a run, on what: written once, in the run record, and covered by the chain. */
+export interface AuditHeader {
+  /** Format of the chain: 1 = `prev` is linkHash (src/core/chain.ts) of the previous line. */
+  chain: 1;
+  user: string;
+  host: string;
+  /** The commit checked out in the git repository holding the templates (or the contacts), if any. */
+  git?: { repo: string; commit: string; dirty?: boolean };
+  /** The command line as typed (after `notify`), secrets replaced by "[redacted]". */
+  argv: string[];
+  /** SHA-256 (hex) of the inputs: the contacts file, every template file, the variables. */
+  inputs: {
+    contacts?: { file: string; sha256: string };
+    templates: { dir: string; sha256: string; files: number };
+    variables: string;
+  };
+  /** Where the copy of the inputs is kept (relative to the runs folder), when one is. */
+  snapshot?: string;
+}
+
+/**
+ * A planned message as the journal keeps it: who, on which channel and address, with
+ * which template, and the digest of the rendered message. In a live run the text is in
+ * the message store beside the journal (`body`: where); journals written before the
+ * compact format hold the whole `message` instead.
+ */
+export type PlannedRecord = Omit<Delivery, 'message' | 'sms'> & {
+  to?: string;
+  digest?: string;
+  body?: BodyPlace;
+  message?: Delivery['message'];
+  sms?: Delivery['sms'];
+};
 
 export type JournalEntry = (
   | ({ kind: 'run'; at: string } & RunInfo)
-  | ({ kind: 'planned'; at: string } & Delivery)
+  | ({ kind: 'planned'; at?: string } & PlannedRecord)
   | { kind: 'attempting'; at: string; id: string; attempt: number }
   | { kind: 'delivered'; at: string; id: string; attempt: number; receipt: Receipt }
   | {
@@ -66,9 +125,16 @@ export type JournalEntry = (
 ) & {
   /** Number of the record in its run, from 1 (absent in journals written before it existed). */
   seq?: number;
+  /** Hash of the record before it (every record after an audit run record; src/core/chain.ts). */
+  prev?: string;
 };
 
-type WithoutStamp<T> = T extends unknown ? Omit<T, 'at' | 'seq'> : never;
+/** A record as `readJournal` gives it back: planned records with their message restored. */
+export type ReadBackEntry =
+  | Exclude<JournalEntry, { kind: 'planned' }>
+  | (Extract<JournalEntry, { kind: 'planned' }> & { message: Delivery['message'] });
+
+type WithoutStamp<T> = T extends unknown ? Omit<T, 'at' | 'seq' | 'prev'> : never;
 export type NewEntry = WithoutStamp<JournalEntry>;
 
 /** Buffered records are written in chunks of about this size. */
@@ -89,14 +155,23 @@ export class Journal {
   private pendingBytes = 0;
   /** The number the next record gets: one after the last one read or written. */
   private nextSeq: number;
+  /** Hash of the last record written (or read): the next record's `prev`; undefined = no chain. */
+  private prev: string | undefined;
+  /** The rendered messages of a live run (src/core/message-store.ts). */
+  private readonly store: MessageStore;
   /** What the records written so far say, kept up to date as they are appended. */
   readonly state: Replayed;
-  constructor(public path: string, previous: Replayed = replay([])) {
+  /**
+   * `messages`: keep the rendered messages beside the journal (a live send); a dry run
+   * needs only their digests. An existing store is opened for reading whatever this says.
+   */
+  constructor(public path: string, previous: Replayed = replay([]), { messages = false } = {}) {
     this.state = previous;
     this.nextSeq = (previous.lastSeq ?? previous.records) + 1;
     try {
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
       this.fd = openSync(path, 'a+', 0o600);
+      this.store = new MessageStore(storePathFor(path), { create: messages });
     } catch (error) {
       // Without its ledger a run must not start: nothing could be resumed or reported.
       const problem = runsDirProblem(join(path, '..', '..', '..'));
@@ -111,17 +186,25 @@ export class Journal {
     // A crash can cut the last line short; the reader skips it, but a record appended
     // right behind it would be glued to it and skipped too. Start on a fresh line.
     if (tornLastLine) this.size += writeSync(this.fd, '\n');
+    // Going on with a chained journal: the next record links to the last one read.
+    if (previous.run?.audit && previous.lastPlace) this.prev = linkHash(this.rawLine(previous.lastPlace));
   }
 
   /**
    * Write one record. `buffered` lets records gather into larger writes — only for the
-   * plan, which counts for nothing until the file is renamed after confirmation; every
-   * other record is on disk before append returns, and flushes the buffer first.
+   * plan, which counts for nothing until the file is renamed after confirmation, and for
+   * a dry run's outcomes (nothing was sent); every other record is on disk before append
+   * returns, and flushes the buffer first.
    */
   append(entry: NewEntry, { buffered = false } = {}): RecordPlace {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
-    const record = { at: new Date().toISOString(), seq: this.nextSeq++, ...entry } as JournalEntry;
-    const line = JSON.stringify(record) + '\n';
+    // Planned records carry no time: they are written in one pass, at the time of the run record.
+    const at = entry.kind === 'planned' ? undefined : new Date().toISOString();
+    const record = { ...(at && { at }), seq: this.nextSeq++, ...(this.prev !== undefined && { prev: this.prev }), ...entry } as JournalEntry;
+    const json = JSON.stringify(record);
+    // The run record of a new journal starts the chain when it carries the audit header.
+    if (this.prev !== undefined || (entry.kind === 'run' && entry.audit)) this.prev = linkHash(json);
+    const line = json + '\n';
     const place = { offset: this.size, length: Buffer.byteLength(line) };
     this.size += place.length;
     if (buffered) {
@@ -136,6 +219,25 @@ export class Journal {
     return place;
   }
 
+  /**
+   * Record a planned delivery, compactly: its rendered message goes to the message store
+   * (live runs) and the record keeps the digest and where the text is.
+   */
+  appendPlanned(delivery: Delivery, options: { buffered?: boolean } = {}): RecordPlace {
+    const { message, sms: _sms, template, ...rest } = delivery;
+    const dir = this.state.run?.templatesDir;
+    const body = { text: message.text, ...(message.subject !== undefined && { subject: message.subject }), ...(message.html !== undefined && { html: message.html }) };
+    let digest: string;
+    let place: BodyPlace | undefined;
+    if (this.store.exists) ({ digest, place } = this.store.put(body));
+    else digest = messageDigest(body);
+    return this.append({
+      kind: 'planned', ...rest,
+      template: dir && template.startsWith(dir + sep) ? template.slice(dir.length + 1) : template,
+      to: message.to, digest, ...(place && { body: place }),
+    }, options);
+  }
+
   private flush(): void {
     if (this.pending.length === 0 || this.fd === undefined) return;
     writeSync(this.fd, this.pending.join(''));
@@ -143,19 +245,44 @@ export class Journal {
     this.pendingBytes = 0;
   }
 
-  /** Read back a record of this journal (written by it, or found by `readRun`). */
+  private rawLine(place: RecordPlace): Buffer {
+    const buffer = Buffer.alloc(place.length);
+    const read = readSync(this.fd!, buffer, 0, place.length, place.offset);
+    let end = read;
+    while (end > 0 && (buffer[end - 1] === 0x0a || buffer[end - 1] === 0x0d)) end -= 1;
+    return buffer.subarray(0, end);
+  }
+
+  /**
+   * Read back a record of this journal (written by it, or found by `readRun`). A planned
+   * record comes back with its message, read from the message store and checked against
+   * its digest: what is sent is what was checked, or nothing is.
+   */
   read(place: RecordPlace): JournalEntry {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
     this.flush();
-    const buffer = Buffer.alloc(place.length);
-    readSync(this.fd, buffer, 0, place.length, place.offset);
-    return JSON.parse(buffer.toString('utf8')) as JournalEntry;
+    const record = JSON.parse(this.rawLine(place).toString('utf8')) as JournalEntry;
+    if (record.kind !== 'planned' || record.message) return record;
+    let body: MessageBody | undefined;
+    if (record.body) {
+      body = this.store.get(record.body, record.digest ?? '');
+      if (!body) {
+        throw new UserError(
+          `The message for ${record.contact.name} on ${record.channel} in ${storePathFor(this.path)} is missing or differs from the one checked (digest ${record.digest}); it was not sent.`,
+        );
+      }
+    }
+    record.message = {
+      deliveryId: record.id, channel: record.channel, to: record.to ?? '', locale: record.locale, ...(body ?? { text: '' }),
+    };
+    return record;
   }
 
   /** Move the file (a plan is recorded under a temporary name until it is confirmed). */
   rename(path: string): void {
     this.flush();
     renameSync(this.path, path);
+    this.store.rename(storePathFor(path));
     this.path = path;
   }
 
@@ -164,11 +291,13 @@ export class Journal {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     unlinkSync(this.path);
+    this.store.discard();
   }
 
   close(): void {
     if (this.fd === undefined) return;
     this.flush();
+    this.store.close();
     fsyncSync(this.fd); // the process may end right after: make the ledger survive a power cut too
     closeSync(this.fd);
     this.fd = undefined;
@@ -189,10 +318,11 @@ function endsMidLine(path: string): boolean {
   }
 }
 
-/** The delivery a "planned" record holds (the record minus its own fields). */
+/** The delivery a "planned" record holds (read with `Journal.read`, which restores its message). */
 export function plannedDelivery(record: Extract<JournalEntry, { kind: 'planned' }>): Delivery {
-  const { kind: _kind, at: _at, seq: _seq, ...delivery } = record;
-  return delivery;
+  const { kind: _kind, at: _at, seq: _seq, prev: _prev, to: _to, digest: _digest, body: _body, message, ...delivery } = record;
+  if (!message) throw new Error(`planned record ${record.id} read without its message`);
+  return { ...delivery, message };
 }
 
 // ───────────────────────────── reading, as a stream ─────────────────────────────
@@ -204,7 +334,7 @@ const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** How much of an over-long line is kept to tell what it was. */
 const HEAD_BYTES = 4096;
 
-interface RawLine {
+export interface RawLine {
   /** 1-based, counting every line of the file (as `sed -n <line>p` does). */
   line: number;
   offset: number;
@@ -217,7 +347,7 @@ interface RawLine {
 }
 
 /** The non-blank lines of a file, read a chunk at a time. */
-function* journalLines(path: string): Generator<RawLine> {
+export function* journalLines(path: string): Generator<RawLine> {
   const fd = openSync(path, 'r');
   try {
     let parts: Buffer[] = [];
@@ -351,7 +481,8 @@ export function* journalItems(path: string): Generator<JournalItem> {
   for (const bad of pending.slice(0, pending.length - torn)) yield unreadable(bad);
 }
 
-const RECORD_START = '{"at":"';
+/** How a record's line starts: with its time, or (planned records, which have none) its number. */
+const RECORD_STARTS = ['{"at":"', '{"seq":'];
 
 /**
  * Whether a line that is not a record is what a crash mid-write leaves: the beginning of
@@ -359,10 +490,10 @@ const RECORD_START = '{"at":"';
  * can leave after a power cut. Anything else — text in the middle of a line garbled,
  * a line pasted in — is damage.
  */
-function looksTorn(raw: RawLine, seq: number): boolean {
+export function looksTorn(raw: RawLine, seq: number): boolean {
   // eslint-disable-next-line no-control-regex
   const text = (raw.bytes ?? raw.head ?? Buffer.alloc(0)).toString('utf8').replace(/\u0000+$/, '');
-  if (!(text.startsWith(RECORD_START) || RECORD_START.startsWith(text))) return false;
+  if (!RECORD_STARTS.some((start) => text.startsWith(start) || start.startsWith(text))) return false;
   const numbered = /"seq":(\d+)[,}]/.exec(text);
   return !numbered || Number(numbered[1]) === seq;
 }
@@ -385,7 +516,7 @@ function parseRecord(bytes: Buffer): JournalEntry | undefined {
       if (!str(r.runId) || !str(r.scenario)) return undefined;
       break;
     case 'planned':
-      if (!str(r.id) || !str(r.channel) || !str(obj(r.contact)?.key) || !str(obj(r.message)?.to)) return undefined;
+      if (!str(r.id) || !str(r.channel) || !str(obj(r.contact)?.key) || !(str(r.to) || str(obj(r.message)?.to))) return undefined;
       break;
     case 'attempting':
     case 'delivered':
@@ -458,10 +589,21 @@ export function readRunRecord(path: string): Extract<JournalEntry, { kind: 'run'
  * Every record of a run, in memory: for tests and small journals only. Commands fold
  * journals with `readRun` (or walk `journalItems`) instead.
  */
-export function readJournal(runId: string, cwd = process.cwd()): JournalEntry[] {
+export function readJournal(runId: string, cwd = process.cwd()): ReadBackEntry[] {
   const { path } = resolveRun(runId, cwd);
-  const entries: JournalEntry[] = [];
-  for (const item of journalItems(path)) if ('entry' in item) entries.push(item.entry);
+  const entries: ReadBackEntry[] = [];
+  const store = new MessageStore(storePathFor(path));
+  for (const item of journalItems(path)) {
+    if (!('entry' in item)) continue;
+    const { entry } = item;
+    // Planned records come back with their message, as Journal.read gives them.
+    if (entry.kind === 'planned' && !entry.message) {
+      const body = entry.body && entry.digest ? store.get(entry.body, entry.digest) : undefined;
+      entry.message = { deliveryId: entry.id, channel: entry.channel, to: entry.to ?? '', locale: entry.locale, ...(body ?? { text: '' }) };
+    }
+    entries.push(entry as ReadBackEntry);
+  }
+  store.close();
   return entries;
 }
 
@@ -515,6 +657,8 @@ export interface Replayed {
   records: number;
   /** The highest record number read, when the journal has numbers. */
   lastSeq?: number;
+  /** Where the last record read from the file is (a resume links its first record to it). */
+  lastPlace?: RecordPlace;
   /** Every damaged line or gap, in file order. */
   damaged: Damage[];
   lost: LostDelivery[];
@@ -531,6 +675,7 @@ export function replay(entries: Iterable<JournalEntry>): Replayed {
 export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPlace): void {
   replayed.records += 1;
   if (entry.seq !== undefined) replayed.lastSeq = Math.max(replayed.lastSeq ?? 0, entry.seq);
+  if (place) replayed.lastPlace = place;
   const state = 'id' in entry ? replayed.states.get(entry.id) : undefined;
   if ('id' in entry && !state && entry.kind !== 'planned' && replayed.lost.length > 0) return applyToLost(replayed, entry);
   switch (entry.kind) {
@@ -541,7 +686,7 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
     }
     case 'planned': {
       // Kept small on purpose: over 100,000 contacts × 4 channels every byte here counts.
-      const delivery = { id: entry.id, channel: entry.channel, contact: entry.contact, to: entry.message.to };
+      const delivery = { id: entry.id, channel: entry.channel, contact: entry.contact, to: entry.to ?? entry.message?.to ?? '' };
       replayed.states.set(entry.id, {
         delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false, ...(place && { place }),
       });
@@ -554,7 +699,12 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
       state.attempts = entry.attempt;
       break;
     case 'delivered':
-      if (state) Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain });
+      // (A dry run records no "attempting" before it: the attempt count comes from here.)
+      if (!state) break;
+      // An attempt started (or left unknown by a damaged record) and a later attempt, with
+      // no "attempting" of its own (a dry run writes none), delivered: it may be the second.
+      if (state.status === 'attempting' && entry.attempt > state.attempts) state.uncertain = true;
+      Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain, attempts: entry.attempt });
       break;
     case 'failed':
       if (!state) break;

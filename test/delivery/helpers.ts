@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JournalEntry } from '../../src/core/journal.js';
+import { readJournal, type JournalEntry, type ReadBackEntry } from '../../src/core/journal.js';
 /** The channels these delivery tests run against their fakes. */
 export type ChannelName = 'sms' | 'email' | 'slack' | 'telegram';
 import type { Received } from '../fakes/provider.js';
@@ -63,24 +63,18 @@ export function runIdIn(cwd: string): string | undefined {
   return readdirSync(dir).find((f) => f.endsWith('.jsonl'))?.slice(0, -'.jsonl'.length);
 }
 
-/** The journal of the (only) run in `cwd`; a torn last line is skipped like readJournal does. */
-export function journal(cwd: string): JournalEntry[] {
+/**
+ * The journal of the (only) run in `cwd`, read as notify reads it (a torn last line is
+ * skipped), planned records with their message restored from the run's message store.
+ */
+export function journal(cwd: string): ReadBackEntry[] {
   const runId = runIdIn(cwd);
   if (!runId) return [];
-  const entries: JournalEntry[] = [];
-  for (const line of readFileSync(join(cwd, '.notify/runs', `${runId}.jsonl`), 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      entries.push(JSON.parse(line) as JournalEntry);
-    } catch {
-      // a line cut short by SIGKILL
-    }
-  }
-  return entries;
+  return readJournal(runId, cwd);
 }
 
-export type Planned = Extract<JournalEntry, { kind: 'planned' }>;
-export const plannedIn = (entries: JournalEntry[]) => entries.filter((e): e is Planned => e.kind === 'planned');
+export type Planned = Extract<ReadBackEntry, { kind: 'planned' }>;
+export const plannedIn = (entries: ReadBackEntry[]) => entries.filter((e): e is Planned => e.kind === 'planned');
 
 /** Records about one delivery, in order, without timestamps: the path it took. */
 export function pathOf(entries: JournalEntry[], id: string): string[] {

@@ -104,7 +104,7 @@ async function play(w: Watcher, rounds: [Mode, Mode][]): Promise<RoundReport[]> 
 function received(): { to: string; text: string }[] {
   return fakes.all.flatMap(([channel, fake]) => fake.messages.map((m) => ({ to: `${channel}:${m.to}`, text: `${m.subject ?? ''}\n${m.text}` })));
 }
-const runsOf = (scenario: string) => readdirSync(join(cwd, '.notify/runs')).filter((f) => f.includes(`-${scenario}-`));
+const runsOf = (scenario: string) => readdirSync(join(cwd, '.notify/runs')).filter((f) => f.includes(`-${scenario}-`) && f.endsWith('.jsonl')); // journals, not their message stores
 
 describe('notify watch decides with hysteresis and tells the crisis team only', () => {
   it('one flaky probe (a DNS name pointing nowhere) alerts nobody', async () => {

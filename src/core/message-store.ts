@@ -1,0 +1,106 @@
+/**
+ * The rendered messages of a live run, beside its journal: `.notify/runs/<run-id>.messages`
+ * (mode 0600). The journal's planned records stay small (who, channel, template, the
+ * message's digest and where its text sits here); the text itself is written once here,
+ * and read back by place when the message is sent or resent. Why a separate file and not
+ * the text in each record: a plan of 400,000 messages wrote gigabytes of journal, which
+ * every report and resume then had to read through.
+ *
+ * Identical messages are stored once (an SMS that does not name its reader is the same
+ * for thousands of people): the last few thousand digests are remembered, so the table
+ * stays small however large the list.
+ *
+ * Format: one JSON array `[text, subject|null, html|null]` per line (its digest is the
+ * planned record's `digest`). A dry run keeps no store: nothing will be sent from it.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { bodyJson, messageDigest, type MessageBody } from './chain.js';
+
+/** Digests remembered for de-duplication (then the table starts afresh). */
+const DEDUPE_ENTRIES = 4096;
+const FLUSH_BYTES = 256 * 1024;
+
+export type BodyPlace = [offset: number, length: number];
+
+/** `<run>.jsonl` → `<run>.messages`; `<run>.jsonl.partial` → `<run>.messages.partial`. */
+export function storePathFor(journalPath: string): string {
+  return journalPath.replace(/\.jsonl(\.partial)?$/, '.messages$1');
+}
+
+export class MessageStore {
+  private fd: number | undefined;
+  private size = 0;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private seen = new Map<string, BodyPlace>();
+
+  constructor(public path: string, { create = false } = {}) {
+    if (!create && !existsSync(path)) return;
+    this.fd = openSync(path, create ? 'a+' : 'r', 0o600);
+  }
+
+  get exists(): boolean {
+    return this.fd !== undefined;
+  }
+
+  /** Store a message (or find it stored already); returns its digest and place. */
+  put(body: MessageBody): { digest: string; place: BodyPlace } {
+    const json = bodyJson(body);
+    const digest = messageDigest(body);
+    const known = this.seen.get(digest);
+    if (known) return { digest, place: known };
+    const line = json + '\n';
+    const place: BodyPlace = [this.size, Buffer.byteLength(line)];
+    this.size += place[1];
+    this.pending.push(line);
+    this.pendingBytes += place[1];
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    if (this.seen.size >= DEDUPE_ENTRIES) this.seen.clear();
+    this.seen.set(digest, place);
+    return { digest, place };
+  }
+
+  flush(): void {
+    if (this.fd === undefined || this.pending.length === 0) return;
+    writeSync(this.fd, this.pending.join(''));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** The message at `place`, or undefined when it is missing or not what `digest` says. */
+  get(place: BodyPlace, digest: string): MessageBody | undefined {
+    if (this.fd === undefined) return undefined;
+    this.flush();
+    const [offset, length] = place;
+    const buffer = Buffer.alloc(length);
+    const read = readSync(this.fd, buffer, 0, length, offset);
+    try {
+      const [text, subject, html] = JSON.parse(buffer.subarray(0, read).toString('utf8')) as [string, string | null, string | null];
+      const body: MessageBody = { text, ...(subject !== null && { subject }), ...(html !== null && { html }) };
+      return messageDigest(body) === digest ? body : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  rename(path: string): void {
+    this.flush();
+    if (this.fd !== undefined) renameSync(this.path, path);
+    this.path = path;
+  }
+
+  discard(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    unlinkSync(this.path);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    this.flush();
+    fsyncSync(this.fd); // resume reads the messages from here: they must survive a power cut
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
