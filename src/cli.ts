@@ -55,6 +55,7 @@ tuningOptions(planOptions(program.argument('[scenario]', 'scenario to run: outag
   .option('--priority <list>', `channel order for --strategy first (default ${DEFAULT_PRIORITY.join(',')})`)
   .option('--status-page <dir>', 'publish this run on the status page and regenerate the page in this folder')
   .option('--prices <file>', 'prices for the cost preview (default ./prices.yaml, else the shipped example prices)')
+  .option('--live-prices', 'read the cost preview\'s prices from the providers (Twilio Pricing API; cached a day in .notify/)')
   .option('--max-duration <d>', 'warn when the run would take longer than this at the providers\' limits (default 15m)')
   .option('--queue [url]', 'send through workers (notify worker) on Redis: redis://[user:password@]host:6379 or rediss:// (default: $NOTIFY_QUEUE_URL)')
   .option('--detach', 'with --queue: enqueue and return; follow later with notify report <run-id> --queue'))
@@ -151,6 +152,7 @@ program
   .option('--vars <file>', 'template variables from a YAML or JSON file')
   .option('--max-sms-segments <n>', 'SMS segment budget (default 2)')
   .option('--prices <file>', 'prices for the cost preview (default ./prices.yaml, else the shipped example prices)')
+  .option('--live-prices', 'read the cost preview\'s prices from the providers (Twilio Pricing API; cached a day in .notify/)')
   .option('--max-duration <d>', 'warn when a scenario would take longer than this at the default limits (default 15m)')
   .option('--queue [url]', 'also check the queue: Redis answers and a live worker serves each channel (default URL: $NOTIFY_QUEUE_URL)')
   .addHelpText('after', `

@@ -85,6 +85,31 @@ describe('the ETA against a real rate-limited send', () => {
   });
   afterAll(() => fakes.close());
 
+  it('--live-prices reads Twilio\'s Pricing API for SMS and calls, then its cache under .notify/', async () => {
+    const cwd = planFolder(8);
+    const args = ['drill', '--dry-run', '--json', '--live-prices', '--channels', 'sms,voice'];
+    const pricing = () => fakes.sms.http.requests.filter((r) => r.path.startsWith('/v1/')).length;
+    const before = pricing();
+    const first = await runCli(args, { cwd, env: baseEnv(fakes.env) });
+    expect(first.code, first.stderr).toBe(0);
+    const { cost } = JSON.parse(first.stdout).blastRadius;
+    expect(cost).toMatchObject({ currency: 'USD', source: expect.stringMatching(/live prices from the providers/) });
+    const sms = cost.countries.find((c: { channel: string }) => c.channel === 'sms');
+    expect(sms).toMatchObject({ country: 'FR', messages: 8 });
+    expect(sms.amount).toBeCloseTo(sms.units * 0.0831, 2); // the dearest French carrier
+    const calls = cost.countries.find((c: { channel: string }) => c.channel === 'voice');
+    expect(calls.amount).toBeCloseTo(calls.units * 0.031, 2);
+    expect(pricing()).toBe(before + 2); // one country, two price lists
+
+    const again = await runCli(args, { cwd, env: baseEnv(fakes.env) });
+    expect(JSON.parse(again.stdout).blastRadius.cost.total).toBe(cost.total);
+    expect(pricing()).toBe(before + 2); // from the cache
+
+    const without = await runCli(args, { cwd: planFolder(2) });
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/--live-prices reads sms prices from the provider, which needs TWILIO_ACCOUNT_SID/);
+  });
+
   it('the estimate is what the rate allows: the send cannot beat it (the ±10 % check is in npm run bench)', async () => {
     const list = contactsCsv(crowd(11).map((p) => ({ name: p.name, phone: p.phone, locale: 'en' })));
     const [dryDir, cwd] = [tempDir(), tempDir()];

@@ -6,7 +6,7 @@ import { unsetVariables, type Channel, type ChannelSettings, type Transport } fr
 import { phoneColumn } from '../core/phone.js';
 import { smsLength } from '../core/sms-encoding.js';
 import type { Problem } from '../core/types.js';
-import { connectTwilio, TWILIO_ENV, type TwilioErrors, type Verdict } from './twilio-client.js';
+import { connectTwilio, twilioPrices, TWILIO_ENV, type TwilioErrors, type Verdict } from './twilio-client.js';
 
 const maxBodyChars = 1600;
 
@@ -38,6 +38,7 @@ export const sms: Channel = {
   ],
   measure: smsLength,
   billing: { unit: 'segment', units: (message) => smsLength(message.text).segments },
+  livePrices: (settings, countries) => twilioPrices(settings, 'messaging', countries),
   unsuitable: (contact) =>
     contact.landline ? `${contact.name}'s phone ${contact.columns.phone} is a landline` : undefined,
 

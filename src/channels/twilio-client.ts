@@ -106,6 +106,8 @@ export async function connectTwilio(settings: ChannelSettings, errors: TwilioErr
   // TWILIO_LOG_LEVEL=debug cannot print requests on stdout, which --json owns.
   const client = twilio(accountSid, authToken, { httpClient: requestClient, edge: '', region: '', logLevel: 'warn' });
   client.api.baseUrl = apiUrl;
+  // Prices live on pricing.twilio.com; a TWILIO_API_URL (proxy, test server) serves them too.
+  if (settings.env.TWILIO_API_URL) client.pricing.baseUrl = apiUrl;
   // The SDK rewrites two-label host names (proxy.corp → proxy.corp.proxy.corp) to add a
   // region; an explicit TWILIO_API_URL is meant literally.
   client.getHostname = (hostname) => hostname;
@@ -168,6 +170,43 @@ function retryAfterMs(header: unknown): number | undefined {
 }
 
 /** Provider text can quote the request URL, and the URL holds the account SID. */
+type PriceRow = { current_price?: string; currentPrice?: string; prices?: PriceRow[] };
+
+/**
+ * The highest current price per unit among a country's rows (carriers, number types or
+ * prefixes): a preview should not promise less than the bill. The SDK passes the nested
+ * rows through as the API spells them (snake_case).
+ */
+function highestPrice(rows: PriceRow[] | undefined): number | undefined {
+  const prices = (rows ?? []).flatMap((row) => (row.prices ? row.prices : [row])).map((p) => Number(p.current_price ?? p.currentPrice));
+  const valid = prices.filter((p) => Number.isFinite(p));
+  return valid.length > 0 ? Math.max(...valid) : undefined;
+}
+
+/** Twilio's Pricing API, per destination country: SMS per segment (messaging) or calls per minute (voice). */
+export async function twilioPrices(
+  settings: ChannelSettings, kind: 'messaging' | 'voice', countries: readonly string[],
+): Promise<{ currency: string; perUnit: Record<string, number> }> {
+  const twilio = await connectTwilio(settings, { codes: {}, channelWide: [], thing: 'price list', sent: 'read' });
+  const perUnit: Record<string, number> = {};
+  let currency = 'USD';
+  try {
+    for (const country of countries) {
+      const signal = AbortSignal.timeout(requestTimeoutMs);
+      type Answer = { priceUnit?: string; outboundSmsPrices?: unknown; outboundPrefixPrices?: unknown };
+      const answer = await twilio.run<Answer>({ signal }, (client) =>
+        kind === 'messaging' ? client.pricing.v1.messaging.countries(country).fetch() : client.pricing.v1.voice.countries(country).fetch(),
+      );
+      const price = highestPrice((kind === 'messaging' ? answer.outboundSmsPrices : answer.outboundPrefixPrices) as PriceRow[] | undefined);
+      if (price !== undefined) perUnit[country] = price;
+      if (answer.priceUnit) currency = answer.priceUnit.toUpperCase();
+    }
+  } finally {
+    await twilio.close();
+  }
+  return { currency, perUnit };
+}
+
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return secrets.reduce((t, secret) => t.split(secret).join('***'), text);
 }

@@ -13,7 +13,7 @@ import { unsetVariables, type Channel, type ChannelSettings, type Transport } fr
 import { PermanentError, RetryableError } from '../core/delivery-errors.js';
 import { phoneColumn } from '../core/phone.js';
 import type { Problem, Receipt, Rendered } from '../core/types.js';
-import { connectTwilio, TWILIO_ENV, type TwilioConnection, type TwilioErrors, type Verdict } from './twilio-client.js';
+import { connectTwilio, twilioPrices, TWILIO_ENV, type TwilioConnection, type TwilioErrors, type Verdict } from './twilio-client.js';
 
 /** Twilio refuses inline TwiML longer than this (error 32018); the message is said twice. */
 const maxTwimlChars = 4000;
@@ -103,6 +103,7 @@ export const voice: Channel = {
   // number of calls in progress, not the rate, that bounds how many people a minute hear it.
   defaults: { perSecond: 1, concurrency: 30, attemptTimeoutMs, typicalSendMs: 60_000 }, // a call rings, then speaks twice
   billing: { unit: 'minute', units: (message) => callMinutes(message.text) },
+  livePrices: (settings, countries) => twilioPrices(settings, 'voice', countries),
   env: [
     ...TWILIO_ENV,
     { name: 'TWILIO_VOICE_FROM', description: 'caller id for voice calls: a voice-capable Twilio number (E.164); defaults to TWILIO_FROM' },

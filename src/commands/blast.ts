@@ -10,11 +10,14 @@ import { parseDuration } from '../core/duration.js';
 import { groupSizes, previousLiveRun, unusual } from '../core/run-history.js';
 import type { ChannelName } from '../core/types.js';
 import { UserError } from '../errors.js';
-import { loadPrices } from '../prices.js';
+import { livePrices, loadPrices } from '../prices.js';
+import type { BlastTally } from '../core/blast-radius.js';
+import type { Channel } from '../core/channel.js';
 import type { Prepared } from './prepare.js';
 
 export interface BlastFlags {
   prices?: string;
+  livePrices?: boolean;
   maxDuration?: string;
 }
 
@@ -27,12 +30,24 @@ export function maxDurationMs(flag: string | undefined): number {
   return ms;
 }
 
-export function blastRadius(prepared: Prepared, limits: Record<ChannelName, ChannelLimits>, flags: BlastFlags): BlastRadius {
+export async function blastRadius(prepared: Prepared, limits: Record<ChannelName, ChannelLimits>, flags: BlastFlags): Promise<BlastRadius> {
   const { plan, contacts, scenario } = prepared;
+  const prices = flags.livePrices ? await livePrices(countriesByChannel(plan.tally), prepared.config) : loadPrices(flags.prices);
   const radius = estimate({
     messages: new Map([...plan.channels].map(([channel, summary]) => [channel, summary.messages])),
-    channels: CHANNEL_LIST, limits, tally: plan.tally, prices: loadPrices(flags.prices), maxDurationMs: maxDurationMs(flags.maxDuration),
+    channels: CHANNEL_LIST, limits, tally: plan.tally, prices, maxDurationMs: maxDurationMs(flags.maxDuration),
   });
   radius.warnings.push(...unusual(plan, groupSizes(contacts.contacts), scenario.groups, previousLiveRun(scenario.name)));
   return radius;
+}
+
+/** The destination countries of each billed channel in the plan: what live prices must cover. */
+function countriesByChannel(tally: BlastTally): Map<Channel, string[]> {
+  const needed = new Map<Channel, string[]>();
+  for (const { channel, country } of tally.billedUnits()) {
+    const declared = CHANNEL_LIST.find((c) => c.name === channel);
+    if (!declared || country === 'unknown') continue;
+    needed.set(declared, [...(needed.get(declared) ?? []), country]);
+  }
+  return needed;
 }

@@ -70,7 +70,7 @@ export async function check(flags: CheckFlags): Promise<number> {
     for (const channel of prepared.plan.channels.keys()) channelsInUse.add(channel);
     result.scenarios.push({
       name: scenario.name, messages: prepared.plan.messages, recipients: prepared.plan.recipients.length,
-      notReachable: prepared.plan.unreachable.length, problems: own.length, blastRadius: blastRadius(prepared, DEFAULT_LIMITS, flags),
+      notReachable: prepared.plan.unreachable.length, problems: own.length, blastRadius: await blastRadius(prepared, DEFAULT_LIMITS, flags),
     });
     if (scenario === scenarios[0]) printNotices(out, prepared.notices.filter((n) => n.where === 'contacts'));
     // Warnings (merged rows, landlines for SMS) are about the list: say each once.

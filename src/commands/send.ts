@@ -142,7 +142,7 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean, limit
     throw new UserError(`The plan for "${scenario.name}" has ${prepared.problems.length} problem(s); nothing was sent.`, prepared.problems);
   }
   printPlanSummary(out, plan);
-  const radius = blastRadius(prepared, limits, flags);
+  const radius = await blastRadius(prepared, limits, flags);
   printBlastRadius(out, radius);
   // What people will read, before anyone reads it: the lead checks the ETA and the wording here.
   printPreviews(out, plan);

@@ -82,6 +82,8 @@ export interface Channel {
    * channel name and destination country.
    */
   readonly billing?: { unit: 'segment' | 'minute'; units(message: Rendered): number };
+  /** The provider's own current prices per unit for these destination countries (`--live-prices`). */
+  livePrices?(settings: ChannelSettings, countries: readonly string[]): Promise<{ currency: string; perUnit: Record<string, number> }>;
   /** SMS length, kept with each delivery for previews and the segment budget. */
   measure?(text: string): SmsLength;
   /** Limits: SMS segments, Telegram 4,096 characters, Discord 2,000… */

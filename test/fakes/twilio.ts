@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
+import { pricingAnswer } from './twilio-pricing.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const twilioError = (status: number, code: number, message: string, headers?: Record<string, string>): Answer => ({
@@ -50,6 +51,8 @@ export async function startTwilioFake(
     if (req.method === 'GET' && req.path === `/2010-04-01/Accounts/${accountSid}.json`) {
       return { status: 200, json: { sid: accountSid, friendly_name: 'Fake account', status: 'active', type: 'Full' } };
     }
+    const price = pricingAnswer(req, http.url);
+    if (price) return price;
     if (!isSend(req) || req.path !== messagesPath) return twilioError(404, 20404, `The requested resource ${req.path} was not found`);
     return createMessage(req);
   };
