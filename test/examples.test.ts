@@ -39,7 +39,8 @@ function runStep(step: Step, env: Record<string, string>) {
 describe('examples/github-actions/crisis-drill.yml', () => {
   it('is a valid GitHub Actions workflow (schema-checked), and the validator does reject a broken one', () => {
     const valid = validate(WORKFLOW_FILE);
-    expect(valid.stderr).toBe('');
+    // The validator cannot check globs yet (pull_request.paths) and says so; anything else is an error.
+    expect(valid.stderr.replace(/^WARNING: Glob validation is not yet supported\..*\n?/gm, '')).toBe('');
     expect(valid.status).toBe(0);
 
     const broken = join(tempDir(), 'crisis-drill.yml');
