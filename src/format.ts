@@ -43,7 +43,10 @@ export function printPlanSummary(out: Output, plan: Plan): void {
   }
   out.line(`${plan.recipients.length} people targeted.`);
   if (plan.unreachable.length > 0) {
-    out.line(color.yellow(`${plan.unreachable.length} targeted people have no address on the selected channels and will NOT be reached:`));
+    const broadcasts = [...plan.channels].filter(([, c]) => c.broadcastTo).map(([channel]) => channel);
+    out.line(color.yellow(broadcasts.length > 0
+      ? `${plan.unreachable.length} targeted people have no personal address on the selected channels: only the broadcast on ${broadcasts.join(', ')} may reach them, if they read it:`
+      : `${plan.unreachable.length} targeted people have no address on the selected channels and will NOT be reached:`));
     for (const c of plan.unreachable) out.line(`  - ${c.name} (line ${c.line})`);
   }
 }

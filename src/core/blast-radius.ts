@@ -176,7 +176,9 @@ function channelEta(channel: ChannelName, messages: number, input: EstimateInput
   const typicalMs = input.channels.find((c) => c.name === channel)?.defaults.typicalSendMs ?? ASSUMED_SEND_MS;
   const byConcurrency = (Math.max(1, limits.concurrency) * 1000) / typicalMs;
   const perSecond = Math.min(limits.perSecond ?? Infinity, byConcurrency);
-  return { channel, messages, ...(limits.perSecond && { perSecond: limits.perSecond }), concurrency: limits.concurrency, seconds: messages / perSecond };
+  // The last message starts (n - 1) paces after the first, then takes its own time (a call rings and speaks).
+  const seconds = messages === 0 ? 0 : (messages - 1) / perSecond + typicalMs / 1000;
+  return { channel, messages, ...(limits.perSecond && { perSecond: limits.perSecond }), concurrency: limits.concurrency, seconds };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
