@@ -9,6 +9,7 @@
 import { type Channel, type ChannelSettings, type Transport } from '../core/channel.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
+import { networkCodes } from './network-codes.js';
 
 /** Discord refuses `content` longer than this, counted in characters (code points), after trimming. */
 const maxContentChars = 2000;
@@ -49,16 +50,6 @@ const discordStatuses: Record<number, Rule> = {
   403: discordCodes[50013]!,
 };
 
-/** fetch failures (the code sits on `cause`) → [outcome unknown: the request may have left, what happened]. */
-const networkCodes: Record<string, [boolean, string]> = {
-  ECONNREFUSED: [false, 'refused the connection'],
-  ENOTFOUND: [false, 'cannot be found (DNS)'],
-  EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
-  UND_ERR_CONNECT_TIMEOUT: [false, 'did not accept the connection in time'],
-  ECONNRESET: [true, 'closed the connection before answering'],
-  UND_ERR_SOCKET: [true, 'closed the connection before answering'],
-  EPIPE: [true, 'closed the connection while the request was being sent'],
-};
 
 const MARKUP = /[\\*_~`|<[\]]/g;
 const LINE_START = /(^|\n)([ \t]*)([#>-])/g;

@@ -11,6 +11,7 @@ import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings,
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import { parsePhone, phoneColumn } from '../core/phone.js';
 import type { Problem } from '../core/types.js';
+import { networkCodes } from './network-codes.js';
 
 /**
  * signal-cli sends at most this many UTF-8 bytes as the message body (ServiceConfig
@@ -57,17 +58,6 @@ const signalErrors: [pattern: RegExp, rule: Rule][] = [
   [/INVALID_PRE_KEY_FAILURE|No prekeys available/, { permanent: false, reason: "Signal could not set up an encrypted session with this contact's device for now" }],
 ];
 
-/** fetch failures (the code sits on `cause`) → [outcome unknown: the request may have left, what happened]. */
-const networkCodes: Record<string, [boolean, string]> = {
-  ECONNREFUSED: [false, 'refused the connection'],
-  ENOTFOUND: [false, 'cannot be found (DNS)'],
-  EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
-  EHOSTUNREACH: [false, 'cannot be reached (no route to host)'],
-  UND_ERR_CONNECT_TIMEOUT: [false, 'did not accept the connection in time'],
-  ECONNRESET: [true, 'closed the connection before answering'],
-  UND_ERR_SOCKET: [true, 'closed the connection before answering'],
-  EPIPE: [true, 'closed the connection while the request was being sent'],
-};
 
 /** The `signal` column: a phone number written any common way (→ E.164) or a Signal username (alice.42). */
 export const signalColumn: AddressColumn = {

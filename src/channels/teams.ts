@@ -25,6 +25,7 @@ import { unsetVariables, type Channel, type ChannelSettings, type Transport } fr
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
 import { UserError } from '../errors.js';
+import { networkCodes } from './network-codes.js';
 
 /** Teams refuses messages above ~28 KB (the whole JSON posted); a margin for the flow's own wrapping. */
 const maxPayloadBytes = 28_000;
@@ -49,16 +50,6 @@ const teamsStatuses: Record<number, Rule> = {
   429: { permanent: false, reason: 'Teams is limiting the sending rate (too many requests)' },
 };
 
-/** fetch failures (the code sits on `cause`) → [outcome unknown: the request may have left, what happened]. */
-const networkCodes: Record<string, [boolean, string]> = {
-  ECONNREFUSED: [false, 'refused the connection'],
-  ENOTFOUND: [false, 'cannot be found (DNS)'],
-  EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
-  UND_ERR_CONNECT_TIMEOUT: [false, 'did not accept the connection in time'],
-  ECONNRESET: [true, 'closed the connection before answering'],
-  UND_ERR_SOCKET: [true, 'closed the connection before answering'],
-  EPIPE: [true, 'closed the connection while the request was being sent'],
-};
 
 const MARKDOWN: Record<string, string> = { '\\': '\\\\', '*': '\\*', _: '\\_', '~': '\\~', '`': '\\`', '[': '\\[', ']': '\\]' };
 /**

@@ -8,6 +8,7 @@ import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings,
 import { TELEGRAM } from '../core/contacts.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
+import { networkCodes } from './network-codes.js';
 
 /** Visible text after HTML parsing, in UTF-16 units as Telegram counts them. */
 const maxTextChars = 4096;
@@ -30,16 +31,6 @@ const telegramErrors: [code: number, description: RegExp, permanent: boolean, re
   [429, /./, false, 'Telegram is limiting the sending rate (too many requests)'],
 ];
 
-/** fetch failures (the code sits on `cause`) → [outcome unknown: the request may have left, what happened]. */
-const networkCodes: Record<string, [boolean, string]> = {
-  ECONNREFUSED: [false, 'refused the connection'],
-  ENOTFOUND: [false, 'cannot be found (DNS)'],
-  EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
-  UND_ERR_CONNECT_TIMEOUT: [false, 'did not accept the connection in time'],
-  ECONNRESET: [true, 'closed the connection before answering'],
-  UND_ERR_SOCKET: [true, 'closed the connection before answering'],
-  EPIPE: [true, 'closed the connection while the request was being sent'],
-};
 
 const DEFAULT_API_URL = 'https://api.telegram.org';
 
