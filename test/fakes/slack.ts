@@ -100,7 +100,7 @@ function slackInbound() {
   const threads = new Map<string, { ts: string; text: string; replies: { user: string; text: string; ts: string }[]; reactions: Map<string, string[]> }>();
   const lastTo = new Map<string, string>();
   let calls = 0;
-  let clock = Math.floor(Date.now() / 1000);
+  let clock = 0;
   const key = (channel: string, ts: string) => `${channel}:${ts}`;
   const last = (to: string) => {
     const ts = lastTo.get(to);
@@ -128,7 +128,8 @@ function slackInbound() {
   };
   const api: SlackInbound = {
     threadReply(to, user, text) {
-      last(to).replies.push({ user, text, ts: `${(clock += 1)}.000100` });
+      clock = Math.max(clock + 0.001, Date.now() / 1000); // Slack ts: seconds with microseconds, increasing
+      last(to).replies.push({ user, text, ts: clock.toFixed(6) });
     },
     react(to, user, name) {
       const reactions = last(to).reactions;
