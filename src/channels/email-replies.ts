@@ -54,7 +54,7 @@ export async function pollMailbox(imapUrl: string, request: PollRequest, signal:
       const mail = await client.fetchOne(String(uid), { envelope: true, bodyStructure: true, headers: ['references'], internalDate: true }, { uid: true });
       if (!mail || !mail.envelope) continue;
       const at = new Date(mail.envelope.date ?? mail.internalDate ?? Date.now());
-      if (at < request.since) continue;
+      if (at.getTime() < request.since.getTime() - 1000) continue; // a Date header has whole seconds
       const references = `${mail.envelope.inReplyTo ?? ''} ${mail.headers?.toString('utf8') ?? ''}`.match(/<[^<>\s]+>/g) ?? [];
       const deliveryId = references.map((r) => ours.get(r.slice(1, -1).toLowerCase())).find(Boolean);
       const part = textPart(mail.bodyStructure);

@@ -111,7 +111,7 @@ async function pollMessages(twilio: TwilioConnection, from: string | undefined, 
   for (const m of list) {
     const at = m.dateSent ?? m.dateCreated;
     if (m.direction === 'inbound') {
-      if (at && at < request.since) continue;
+      if (at && at.getTime() < request.since.getTime() - 1000) continue; // Twilio's dates have whole seconds
       if (from && !from.startsWith('MG') && m.to !== from) continue; // another number of the account
       result.replies.push({ providerId: m.sid, from: m.from, text: m.body ?? '', at: (at ?? new Date()).toISOString() });
       continue;
