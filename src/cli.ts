@@ -97,9 +97,11 @@ program
   .description('who was reached, on which channel, and who was not, for a run')
   .argument('[run-id]', 'the run to report on (default: the latest)')
   .option('--json', 'print the report as JSON on stdout')
+  .option('--refresh', 'first ask the providers for final statuses (SMS undelivered and why, call outcomes) and record them')
   .addHelpText('after', `
 Examples:
   $ notify report                                  the latest run: who was reached, who was NOT, and why
+  $ notify report --refresh                        the same, after pulling final delivery statuses from the providers
   $ notify report 2026-11-25-0214-outage-ab12 --json > report.json`)
   .action(async (runId: string | undefined, flags) => {
     const { report } = await import('./commands/report.js');
