@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.js';
-import type { ChannelName } from './types.js';
+import type { ChannelName, Contact, Problem } from './types.js';
 
 export const SUPPRESSIONS_FILE = join('.notify', 'suppressions.csv');
 const HEADER = ['channel', 'address', 'when', 'run'];
@@ -59,4 +59,26 @@ export function addSuppressions(entries: Suppression[], cwd = process.cwd()): Su
   const header = existsSync(path) ? '' : stringify([HEADER]);
   appendFileSync(path, header + stringify(fresh.map((e) => [e.channel, e.address, e.when, e.run])), { mode: 0o600 });
   return fresh;
+}
+
+/**
+ * Contacts as a plan must see them: suppressed addresses removed (and listed), unless the
+ * scenario ignores suppressions — which is said too, so the lead knows who opted out.
+ */
+export function applySuppressions(contacts: Contact[], list: Map<string, Suppression>, ignore: boolean): { contacts: Contact[]; notices: Problem[] } {
+  if (list.size === 0) return { contacts, notices: [] };
+  const notices: Problem[] = [];
+  const kept = contacts.map((contact) => {
+    const hit = Object.entries(contact.addresses).filter(([channel, address]) => isSuppressed(list, channel, address));
+    if (hit.length === 0) return contact;
+    const what = hit.map(([channel, address]) => `${channel} ${address} (opted out ${list.get(keyOf(channel, address))!.when.slice(0, 10)})`).join(', ');
+    if (ignore) {
+      notices.push({ where: `contacts line ${contact.line}`, message: `${contact.name}: ${what} still receives this scenario (ignore_suppressions: true).`, group: 'suppressions' });
+      return contact;
+    }
+    notices.push({ where: `contacts line ${contact.line}`, message: `${contact.name}: skipped ${what}, listed in ${SUPPRESSIONS_FILE}.`, group: 'suppressions' });
+    const addresses = Object.fromEntries(Object.entries(contact.addresses).filter(([channel, address]) => !isSuppressed(list, channel, address)));
+    return { ...contact, addresses };
+  });
+  return { contacts: kept, notices };
 }

@@ -76,5 +76,17 @@ describe.skipIf(!imapAvailable)('notify rollcall against the fakes (and dovecot 
     expect(journal(cwd).filter((e) => e.kind === 'reply')).toHaveLength(6);
     // Telegram: the second poll confirmed the first poll's updates with the recorded offset.
     expect(fakes.telegram.offsets.at(-1)).toBe(Number(replies.find((r) => r.channel === 'telegram').cursor));
+
+    // The STOP is honoured by later plans (listed), except by a safety roll call that says so.
+    const outage = await runCli(['outage', '--dry-run', '--var', 'eta=15:00', '--json'], { cwd, env });
+    expect(outage.stderr).toMatch(/Frank Weber: skipped sms \+33639980106 .*suppressions\.csv/);
+    const outageRun = JSON.parse(outage.stdout).runId;
+    const planned = readFileSync(join(cwd, '.notify/runs', `${outageRun}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.kind === 'planned');
+    expect(planned.some((e) => e.contact.name === 'Eve Moreau' && e.channel === 'sms')).toBe(true);
+    expect(planned.some((e) => e.contact.name === 'Frank Weber' && e.channel === 'sms')).toBe(false);
+    const drill = await runCli(['drill', '--dry-run'], { cwd, env });
+    expect(drill.stderr).toMatch(/Frank Weber: sms \+33639980106 .*still receives this scenario \(ignore_suppressions: true\)/);
+    const check = await runCli(['contacts', 'check', '--json'], { cwd, env });
+    expect(JSON.parse(check.stdout).suppressed).toEqual([expect.objectContaining({ message: expect.stringContaining('Frank Weber') })]);
   });
 });
