@@ -54,7 +54,7 @@ export async function startSlackFake(): Promise<ProviderFake & { http: HttpFake 
     if (fault) return slackAnswerFor(fault);
     if (!text) return { status: 200, json: { ok: false, error: 'no_text' } };
     messages.push({ to: channel, text });
-    const stamp = `${Math.floor(Date.now() / 1000)}.${String(seq++).padStart(6, '0')}`;
+    const stamp = `1700000000.${String(seq++).padStart(6, '0')}`;
     inbound.posted(channel, stamp, text);
     return { status: 200, json: { ok: true, channel, ts: stamp, message: { type: 'message', text, ts: stamp, bot_id: 'B1' } } };
   };
