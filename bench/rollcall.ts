@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAllFakes } from '../test/helpers/fakes.js';
+import { phoneFor } from './contacts.js';
 import { baseEnv, expectExit, median, now, runCli } from './process.js';
 
 const ROLLCALL_PEOPLE = 200;
@@ -25,11 +26,11 @@ export async function rollCallBench(fakes: Fakes, row: RowFn): Promise<Record<st
   const reports: number[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     const cwd = mkdtempSync(join(tmpdir(), 'notify-bench-rollcall-'));
-    const phone = (i: number) => `+336399${String(i).padStart(5, '0')}`;
+    const phone = phoneFor;
     const rows = Array.from({ length: ROLLCALL_PEOPLE }, (_, i) => `Person ${i},ops,staff|crisis-team,${phone(i)},p${i}@example.com,,${7000 + i},fr`);
     writeFileSync(join(cwd, 'contacts.csv'), `name,role,groups,phone,email,slack,telegram,locale\n${rows.join('\n')}\n`);
     const env = baseEnv(fakes.env);
-    expectExit(await runCli(['drill', '--yes', '--rate', 'all=off', '--concurrency', 'all=8'], { cwd, env, timeoutMs: 120_000 }), 0, 'roll-call drill');
+    expectExit(await runCli(['drill', '--yes', '--expect-count', String(ROLLCALL_PEOPLE), '--rate', 'all=off', '--concurrency', 'all=8'], { cwd, env, timeoutMs: 120_000 }), 0, 'roll-call drill');
     // Every other person answers, half by SMS, half by Telegram.
     for (let i = 0; i < ROLLCALL_PEOPLE; i += 2) {
       if (i % 4 === 0) fakes.sms.reply(phone(i), '1');
