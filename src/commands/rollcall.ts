@@ -86,7 +86,8 @@ export async function rollcall(input: string | undefined, flags: RollcallFlags):
     out.line(`Interrupted; every reply heard so far is in the journal. Go on with: notify rollcall ${runId}${flags.watch ? ' --watch' : ''}`);
     return EXIT.interrupted;
   }
-  if (flags.json && result) out.json(result);
+  // Under CI the JSON names nobody either (phones and emails are masked by the output itself).
+  if (flags.json && result) out.json(out.mask ? { ...result, people: result.people.map((p) => ({ ...p, name: nameFor(true, p.name) })) } : result);
   return result?.complete ? EXIT.ok : EXIT.failed;
 }
 

@@ -59,6 +59,16 @@ describe('rollcall --remind-after / --escalate-after', () => {
     expect(records(cwd, 'escalation')).toHaveLength(1);
   });
 
+  it('refuses a run whose scenario declares no answers, with exit 2 and what to add', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'contacts.csv'), CONTACTS);
+    const env = baseEnv(fakes.env);
+    expect((await runCli(['outage', '--yes', '--var', 'eta=15:00', '--channels', 'sms', '--rate', 'all=off'], { cwd, env })).code).toBe(0);
+    const result = await runCli(['rollcall'], { cwd, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/scenario "outage", which declares no answers, so it is not a roll call; add answers: \{"1": safe, "2": needs help\}/);
+  });
+
   it('refuses a malformed duration with one sentence and exit 2', async () => {
     const result = await runCli(['rollcall', 'x', '--remind-after', 'soon'], { cwd: tempDir(), env: baseEnv() });
     expect(result.code).toBe(2);
