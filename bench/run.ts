@@ -20,6 +20,8 @@ import { baseEnv, expectExit, median, now, ROOT, runCli, runNode, type Run, type
 import type { HttpRequest, Job, Mail, WorkerResult } from './raw-worker.js';
 import { Arrivals, overall, perSecond, readRunJournal, spanMs, type Span } from './spans.js';
 
+import { rollCallBench } from './rollcall.js';
+
 const CHANNELS = ['sms', 'email', 'slack', 'telegram'] as const;
 type ChannelName = (typeof CHANNELS)[number];
 
@@ -564,6 +566,7 @@ async function main() {
     await section('Per channel', () => sdkLoops(fakes, arrivals, lists.get(LOOP_CONTACTS)!));
     await section('Fan-out', () => fanout(fakes, arrivals, lists.get(FANOUT_CONTACTS)!));
     await section('Queue', () => queueSection(fakes, arrivals, lists.get(QUEUE_CONTACTS)!, lists.get(ENQUEUE_CONTACTS)!));
+    await section('Roll call', async () => void (results.rollCall = await rollCallBench(fakes, row)));
   } finally {
     await fakes.close();
   }

@@ -104,9 +104,11 @@ program
   .argument('[run-id]', 'the run to report on (default: the latest)')
   .option('--json', 'print the report as JSON on stdout')
   .option('--queue [url]', 'the run went through workers: first catch up with what they recorded (default URL: $NOTIFY_QUEUE_URL)')
+  .option('--refresh', 'first ask the providers for final statuses (SMS undelivered and why, call outcomes) and record them')
   .addHelpText('after', `
 Examples:
   $ notify report                                  the latest run: who was reached, who was NOT, and why
+  $ notify report --refresh                        the same, after pulling final delivery statuses from the providers
   $ notify report 2026-11-25-0214-outage-ab12 --json > report.json`)
   .action(async (runId: string | undefined, flags) => {
     const { report } = await import('./commands/report.js');
@@ -136,6 +138,30 @@ Examples:
   .action(async (runId: string, flags) => {
     const { auditExport } = await import('./commands/audit.js');
     process.exitCode = await auditExport(runId, flags);
+  });
+
+program
+  .command('rollcall')
+  .description('roll call: poll every channel for replies to a run (e.g. "1" safe, "2" needs help) and show who answered, who is silent')
+  .argument('[run-id]', 'the run (default: the latest live run)')
+  .option('--json', 'print the tally as JSON on stdout')
+  .option('--mask', 'mask phone numbers, emails and names (always on when CI is set)')
+  .option('--watch', 'keep polling (redraws on a terminal; one line per change under CI) until everyone answered, --until, or Ctrl-C')
+  .option('--every <duration>', 'time between polls with --watch (default 30s)')
+  .option('--until <duration>', 'stop watching after this long (e.g. 2h)')
+  .option('--remind-after <duration>', 'remind a silent person this long after their last message, on their next channel')
+  .option('--max-reminders <n>', 'reminders per person at most (default 2)')
+  .option('--escalate-after <duration>', "tell a silent person's escalate_to contact (a name or a group) after this long, once")
+  .addHelpText('after', `
+Examples:
+  $ notify drill --yes && notify rollcall                 who answered the drill, who is silent
+  $ notify rollcall --watch --every 30s --remind-after 10m --escalate-after 30m --until 2h
+  $ notify rollcall 2026-11-25-0214-drill-ab12 --json
+
+Exit codes: 0 everyone answered, 1 someone is silent or unreachable, 2 invalid input, 130 interrupted.`)
+  .action(async (runId: string | undefined, flags) => {
+    const { rollcall } = await import('./commands/rollcall.js');
+    process.exitCode = await rollcall(runId, flags);
   });
 
 program

@@ -4,6 +4,7 @@
  */
 import type { NodemailerError, SMTPPoolOptions } from 'nodemailer';
 import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings } from '../core/channel.js';
+import { pollMailbox } from './email-replies.js';
 import { EMAIL } from '../core/contacts.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
@@ -69,6 +70,7 @@ export const email: Channel = {
   env: [
     { name: 'SMTP_URL', secret: true, url: { schemes: ['smtp', 'smtps'], example: 'smtp://user:pass@host:587' }, description: 'mail server, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://…:465' },
     { name: 'MAIL_FROM', description: 'sender address of the emails' },
+    { name: 'IMAP_URL', secret: true, url: { schemes: ['imap', 'imaps'], example: 'imaps://user:pass@host:993' }, description: 'optional, for roll calls: the mailbox replies arrive in, e.g. imaps://user:pass@host:993' },
   ],
 
   check(message: Rendered): Problem[] {
@@ -140,6 +142,7 @@ export const email: Channel = {
           signal.removeEventListener('abort', onAbort);
         }
       },
+      ...(settings.env.IMAP_URL && { poll: (request, signal) => pollMailbox(settings.env.IMAP_URL!, request, signal) }),
       async close() {
         transport.close();
       },

@@ -3,8 +3,9 @@
  * in connect() only, so --help, checks and dry runs never load it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ChatPostMessageArguments, Logger, WebClientOptions } from '@slack/web-api';
-import { unsetVariables, type AddressColumn, type Channel } from '../core/channel.js';
+import type { ChatPostMessageArguments, Logger, WebClient as SlackClient, WebClientOptions } from '@slack/web-api';
+import pThrottle from 'p-throttle';
+import { unsetVariables, type AddressColumn, type Channel, type InboundReply, type PollRequest, type PollResult } from '../core/channel.js';
 import { SLACK } from '../core/contacts.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
@@ -41,6 +42,11 @@ const SLACK_ERRORS: Record<string, Rule> = {
 };
 
 const DEFAULT_API_URL = 'https://slack.com/api/';
+/**
+ * conversations.replies and reactions.get are tier 3: about 50 calls a minute per workspace
+ * for an organisation's own app. A poll makes two calls per message, so it keeps to this.
+ */
+const tier3CallsPerMinute = 50;
 
 const CONTROL: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 /**
@@ -66,7 +72,7 @@ export const slack: Channel = {
   byDefault: 'always',
   defaults: { concurrency: 2, perSecond: 1 }, // chat.postMessage ~1/s per channel
   env: [
-    { name: 'SLACK_BOT_TOKEN', secret: true, description: 'bot token (chat:write); invite the bot to channels it posts in' },
+    { name: 'SLACK_BOT_TOKEN', secret: true, description: 'bot token (chat:write; roll calls also need im:history, channels:history, groups:history, reactions:read); invite the bot to channels it posts in' },
     { name: 'SLACK_CHANNEL', description: 'optional channel that also receives each broadcast once' },
     { name: 'SLACK_API_URL', url: { schemes: ['https', 'http'], example: DEFAULT_API_URL }, description: 'Web API base URL (GovSlack, proxies)' },
   ],
@@ -132,10 +138,49 @@ export const slack: Channel = {
           throw toDeliveryError(err, signal, host, false);
         }
       },
+      poll: (request, signal) => pollThreads(client, calls, request, signal),
       async close() {},
     };
   },
 };
+
+/** Pace shared by every poll of the process: tier 3 is per workspace, not per call site. */
+const tier3 = pThrottle({ limit: tier3CallsPerMinute, interval: 60_000 });
+const paced = tier3(async <T>(call: () => Promise<T>) => call());
+
+/**
+ * Replies in the thread of each of our messages (conversations.replies) and reactions on it
+ * (reactions.get). Needs the scopes im:history (DMs), channels:history/groups:history
+ * (channels) and reactions:read. Slack has no "since" for reactions: each poll lists them
+ * all, and the roll call records each (person, reaction) once.
+ */
+async function pollThreads(client: SlackClient, calls: AsyncLocalStorage<AbortSignal>, request: PollRequest, signal: AbortSignal): Promise<PollResult> {
+  const replies: InboundReply[] = [];
+  const pollError = (e: unknown): never => {
+    if ((e as SdkError).data?.error === 'missing_scope') {
+      throw new PermanentError('the Slack app cannot read replies: add the scopes im:history, channels:history, groups:history and reactions:read, then reinstall the app', 'missing_scope');
+    }
+    throw toDeliveryError(e, signal, 'Slack', false);
+  };
+  const oldest = (request.since.getTime() / 1000).toFixed(6);
+  for (const sent of request.sent) {
+    if (signal.aborted) break;
+    const [channel, ts] = sent.providerId.split(':');
+    if (!channel || !ts) continue;
+    const thread = await paced(() => calls.run(signal, () => client.conversations.replies({ channel, ts, oldest, limit: 200 }))).catch(pollError);
+    for (const m of thread.messages ?? []) {
+      if (m.ts === ts || m.bot_id || !m.user || !m.ts) continue; // our own message, or a bot
+      replies.push({ providerId: `${channel}:${m.ts}`, from: m.user, text: m.text ?? '', deliveryId: sent.deliveryId, at: new Date(Number(m.ts) * 1000).toISOString() });
+    }
+    const got = await paced(() => calls.run(signal, () => client.reactions.get({ channel, timestamp: ts, full: true }))).catch(pollError);
+    for (const reaction of got.message?.reactions ?? []) {
+      for (const user of reaction.users ?? []) {
+        replies.push({ providerId: `${channel}:${ts}:${reaction.name}:${user}`, from: user, text: reaction.name ?? '', reaction: true, deliveryId: sent.deliveryId, at: new Date().toISOString() });
+      }
+    }
+  }
+  return { replies, receipts: [] };
+}
 
 interface SdkError {
   code?: string;

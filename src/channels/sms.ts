@@ -2,11 +2,11 @@
  * SMS through Twilio's Messages API. The SDK is loaded in `connect()` only, through the
  * client shared with voice calls (twilio-client.ts: interceptors, base URL, error mapping).
  */
-import { unsetVariables, type Channel, type ChannelSettings, type Transport } from '../core/channel.js';
+import { unsetVariables, type Channel, type ChannelSettings, type PollRequest, type PollResult, type Transport } from '../core/channel.js';
 import { phoneColumn } from '../core/phone.js';
 import { smsLength } from '../core/sms-encoding.js';
 import type { Problem } from '../core/types.js';
-import { connectTwilio, twilioPrices, TWILIO_ENV, type TwilioErrors, type Verdict } from './twilio-client.js';
+import { connectTwilio, twilioPrices, TWILIO_ENV, type TwilioConnection, type TwilioErrors, type Verdict } from './twilio-client.js';
 
 const maxBodyChars = 1600;
 
@@ -20,6 +20,20 @@ const twilioCodes: Record<number, Verdict> = {
   21606: { permanent: true, reason: 'TWILIO_FROM is not an SMS-capable number of this Twilio account' },
   21608: { permanent: true, reason: 'a Twilio trial account can only text verified numbers: verify this number or upgrade the account' },
   21617: { permanent: true, reason: `the SMS is longer than Twilio's ${maxBodyChars} characters: shorten the template` },
+};
+
+/** Messages per page when listing (Twilio's maximum): one request covers a whole roll call of most companies. */
+const listPageSize = 1000;
+
+/** Carrier error codes of an accepted message that was then not delivered (Twilio's `error_code`), in plain words. */
+const carrierCodes: Record<number, string> = {
+  30003: 'the handset is unreachable (switched off or out of coverage)',
+  30004: 'the message was blocked (the recipient blocked the sender, or the carrier did)',
+  30005: 'the number is unknown to the carrier (it may no longer exist)',
+  30006: 'the number is a landline or its carrier cannot be reached',
+  30007: 'the carrier filtered the message as spam',
+  30008: 'the carrier reported an unknown error',
+  21610: 'the recipient opted out of SMS from this sender (replied STOP)',
 };
 
 /** No SMS can go out at all (besides the account codes): the sender is refused. */
@@ -77,7 +91,41 @@ export const sms: Channel = {
       async verify(signal) {
         await twilio.run({ signal }, (client) => client.api.accounts(twilio.accountSid).fetch());
       },
+      poll: (request, signal) => pollMessages(twilio, from, request, signal),
       close: () => twilio.close(),
     };
   },
 };
+
+/**
+ * Replies and receipts in one paged listing: Twilio's Messages list holds inbound and
+ * outbound messages alike. `DateSent>` filters by date only, so the time is checked here;
+ * the SDK follows `next_page_uri`. Inbound messages to our sender (any, with a messaging
+ * service) are replies; outbound ones we sent give their final status.
+ */
+async function pollMessages(twilio: TwilioConnection, from: string | undefined, request: PollRequest, signal: AbortSignal): Promise<PollResult> {
+  const list = await twilio.run({ signal }, (client) =>
+    // Receipts need our outbound messages too; replies alone only those sent to our number.
+    client.messages.list({ dateSentAfter: request.since, pageSize: listPageSize, ...(!request.receipts && from && !from.startsWith('MG') && { to: from }) }),
+  );
+  const sentBySid = new Map(request.sent.map((m) => [m.providerId, m]));
+  const result: PollResult = { replies: [], receipts: [] };
+  for (const m of list) {
+    const at = m.dateSent ?? m.dateCreated;
+    if (m.direction === 'inbound') {
+      if (at && at.getTime() < request.since.getTime() - 1000) continue; // Twilio's dates have whole seconds
+      if (from && !from.startsWith('MG') && m.to !== from) continue; // another number of the account
+      result.replies.push({ providerId: m.sid, from: m.from, text: m.body ?? '', at: (at ?? new Date()).toISOString() });
+      continue;
+    }
+    const ours = sentBySid.get(m.sid);
+    if (!request.receipts || !ours || ours.settled) continue;
+    if (m.status === 'delivered') result.receipts.push({ deliveryId: ours.deliveryId, status: 'delivered' });
+    else if (m.status === 'undelivered' || m.status === 'failed') {
+      const code = m.errorCode ?? undefined;
+      const why = (code !== undefined && carrierCodes[code]) || (code !== undefined ? `Twilio error ${code}` : 'no reason given');
+      result.receipts.push({ deliveryId: ours.deliveryId, status: m.status, ...(code !== undefined && { code: String(code) }), reason: `${m.status} after it was accepted: ${why}` });
+    }
+  }
+  return result;
+}

@@ -4,7 +4,7 @@
  * Telegram HTML literally and core/escape.ts escapes the values put into them, so
  * `check()` reads the text the way Telegram will and reports what it would refuse.
  */
-import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings, type Transport } from '../core/channel.js';
+import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings, type PollResult, type Transport } from '../core/channel.js';
 import { TELEGRAM } from '../core/contacts.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
@@ -33,6 +33,10 @@ const telegramErrors: [code: number, description: RegExp, permanent: boolean, re
 
 
 const DEFAULT_API_URL = 'https://api.telegram.org';
+/** Updates fetched per getUpdates call (Telegram's maximum). */
+const updatesPerCall = 100;
+/** A roll-call poll reads what is waiting and returns: no long-poll wait (the watch loop paces polls). */
+const pollTimeoutS = 0;
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 /**
@@ -109,6 +113,39 @@ export const telegram: Channel = {
       },
       async verify(signal) {
         await run(signal, () => api.getMe(signal));
+      },
+      /**
+       * getUpdates from the cursor (last update_id + 1). Confirming an offset deletes the
+       * updates before it at Telegram, so the offset only moves on once the roll call has
+       * recorded the replies (the cursor comes back from the journal next time).
+       */
+      async poll(request, signal) {
+        const byMessageId = new Map(request.sent.map((m) => [m.providerId, m.deliveryId]));
+        const result: PollResult = { replies: [], receipts: [] };
+        let offset = request.cursor ? Number(request.cursor) : undefined;
+        for (;;) {
+          let updates;
+          try {
+            updates = await run(signal, () => api.getUpdates({ ...(offset !== undefined && { offset }), limit: updatesPerCall, timeout: pollTimeoutS, allowed_updates: ['message'] }, signal));
+          } catch (error) {
+            if ((error as { code?: string }).code === 'telegram-409') {
+              return { ...result, problem: 'Telegram refuses to hand out replies while the bot has a webhook set (or another program is polling it); delete the webhook (deleteWebhook) or give crisis-notify a bot of its own' };
+            }
+            throw error;
+          }
+          for (const update of updates) {
+            offset = update.update_id + 1;
+            const message = 'message' in update ? update.message : undefined;
+            if (!message || message.date * 1000 < request.since.getTime() - 1000) continue;
+            const repliedTo = message.reply_to_message ? byMessageId.get(String(message.reply_to_message.message_id)) : undefined;
+            result.replies.push({
+              providerId: String(update.update_id), from: String(message.chat.id), text: message.text ?? message.caption ?? '',
+              at: new Date(message.date * 1000).toISOString(), ...(repliedTo && { deliveryId: repliedTo }),
+            });
+          }
+          if (updates.length < updatesPerCall) break;
+        }
+        return { ...result, ...(offset !== undefined && { cursor: String(offset) }) };
       },
       // Requests go through Node's global fetch pool, which closes idle sockets by itself.
       async close() {},

@@ -142,6 +142,19 @@ export const voice: Channel = {
       async verify(signal) {
         await twilio.run({ signal }, (client) => client.api.accounts(twilio.accountSid).fetch());
       },
+      /**
+       * Calls have no replies: their outcome is the answer/no-answer a send already waited
+       * for. Only calls whose outcome was not read (the time limit ran out) are asked again.
+       */
+      async poll(request, signal) {
+        const receipts = [];
+        for (const sent of request.sent.filter((m) => !m.settled && m.providerId.startsWith('CA'))) {
+          const call = await twilio.run({ signal }, (client) => client.calls(sent.providerId).fetch());
+          if (call.status === 'completed') receipts.push({ deliveryId: sent.deliveryId, status: 'delivered' as const, reason: 'answered' });
+          else if (!STILL_GOING.has(call.status)) receipts.push({ deliveryId: sent.deliveryId, status: 'failed' as const, code: `call-${call.status}`, reason: UNANSWERED[call.status] ?? call.status });
+        }
+        return { replies: [], receipts };
+      },
       close: () => twilio.close(),
     };
   },

@@ -6,6 +6,7 @@
  */
 import { channelNamed, unconfigured } from '../channels/index.js';
 import type { Config } from '../config.js';
+import { answerProblems } from '../core/answers.js';
 import { renderEveryTemplate } from '../core/coverage.js';
 import type { ChannelName, Problem } from '../core/types.js';
 import { EXIT } from '../errors.js';
@@ -59,6 +60,7 @@ export async function check(flags: CheckFlags): Promise<number> {
   for (const scenario of scenarios) {
     const prepared = planScenario({ ...inputs, skipInvalid: true }, scenario, { live: false });
     const own = prepared.problems.map((p) => ({ ...p, where: p.where.includes(scenario.name) ? p.where : `${scenario.name}: ${p.where}` }));
+    own.push(...answerProblems(scenario)); // a roll call's templates say how to answer
     const coverage = renderEveryTemplate({
       templates: inputs.templates, scenario, channels: inputs.channels, variables: prepared.variables, extraColumns,
       limits: { maxSmsSegments: inputs.maxSmsSegments }, now: new Date(), defaultLocale: inputs.config.defaultLocale,

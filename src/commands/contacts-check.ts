@@ -10,6 +10,7 @@ import { displayPath } from '../core/templates.js';
 import type { Contact, Problem } from '../core/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { printNotices, printProblems } from '../format.js';
+import { applySuppressions, readSuppressions } from '../core/suppressions.js';
 import { createOutput, type Output } from '../output.js';
 import { contactsSource } from '../paths.js';
 
@@ -59,9 +60,12 @@ export async function contactsCheck(file: string | undefined, flags: { mask?: bo
   const summary = coverage(list.contacts);
   printCoverage(out, shown, summary);
   printNotices(out, list.notices);
+  // Opt-outs: the addresses later plans skip (a scenario with ignore_suppressions: true still reaches them).
+  const { notices: suppressed } = applySuppressions(list.contacts, readSuppressions(), false);
+  if (suppressed.length > 0) printNotices(out, suppressed);
   if (invalid.length > 0) printProblems(out, invalid, `Invalid rows (${invalid.length}): these people would not be reached.`);
   if (flags.json) {
-    const result = { file: shown, ...summary, merged: list.notices, invalid, valid: invalid.length === 0 };
+    const result = { file: shown, ...summary, merged: list.notices, suppressed, invalid, valid: invalid.length === 0 };
     out.json(result);
   }
   return invalid.length > 0 ? EXIT.invalid : EXIT.ok;

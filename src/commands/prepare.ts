@@ -10,6 +10,7 @@ import { readContacts, type ContactList } from '../core/contacts.js';
 import { buildPlan, type Delivery, type Plan, type PlanInput } from '../core/plan.js';
 import { loadTemplateSet, type Scenario, type TemplateSet } from '../core/templates.js';
 import type { ChannelName, Problem } from '../core/types.js';
+import { applySuppressions, readSuppressions } from '../core/suppressions.js';
 import { emptyValueProblems, givenVariables, resolveVariables } from '../core/variables.js';
 import { UserError } from '../errors.js';
 import { contactsSource, templatesDir, type ContactsSource } from '../paths.js';
@@ -122,8 +123,10 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     const to = channel.broadcastAddress?.(config) ?? placeholder;
     if (to) broadcasts[channel.name] = to;
   }
+  // Opted-out addresses (.notify/suppressions.csv) are skipped, and listed, unless the scenario says otherwise.
+  const suppressed = applySuppressions(contacts.contacts, readSuppressions(), scenario.ignoreSuppressions ?? false);
   const planInput: PlanInput = {
-    runId, scenario, templates, contacts: contacts.contacts, channels, variables: values,
+    runId, scenario, templates, contacts: suppressed.contacts, channels, variables: values,
     groups: inputs.groups, contactNames: inputs.contactNames,
     broadcasts, strategy: inputs.strategy, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
   };
@@ -148,6 +151,7 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     ...(inputs.skipInvalid ? contacts.invalid.map((p) => ({ ...p, message: `skipped: ${p.message}` })) : []),
     ...contacts.notices,
     ...plan.notes,
+    ...suppressed.notices,
     ...plan.warnings,
     ...fromExamples.map((v) => ({ where: `${scenario.name}/scenario.yaml`, message: `"${v}" takes its example value "${values[v]}".` })),
     ...Object.keys(given)

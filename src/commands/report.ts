@@ -7,11 +7,13 @@ import { EXIT, UserError } from '../errors.js';
 import { printReport } from '../format.js';
 import { createOutput } from '../output.js';
 
-export async function report(runId: string | undefined, flags: { json?: boolean; queue?: string | boolean }): Promise<number> {
-  const out = createOutput({ ci: loadConfig().ci });
+export async function report(runId: string | undefined, flags: { json?: boolean; queue?: string | boolean; refresh?: boolean }): Promise<number> {
+  const config = loadConfig();
+  const out = createOutput({ ci: config.ci });
   const latest = runId === undefined ? listRuns().at(-1) : undefined;
   if (runId === undefined && !latest) throw new UserError('No runs yet in .notify/runs/; run a scenario first (e.g. notify outage --dry-run).');
   const { runId: id, path } = resolveRun(runId ?? latest!);
+  if (flags.refresh) await (await import('./refresh.js')).refreshReceipts(id, path, config, out);
   // --queue: first bring the journal up to date with what the workers recorded (src/queue/).
   const state = flags.queue !== undefined
     ? await import('../queue/commands.js').then((q) => q.queuedState(q.queueFlag(flags.queue, { envByDefault: true })!, id))

@@ -99,6 +99,64 @@ export interface Transport {
   verify(signal: AbortSignal): Promise<void>;
   /** Release pooled connections. */
   close(): Promise<void>;
+  /**
+   * Inbound, for roll calls: replies to our messages and final delivery statuses since the
+   * run started, read by polling the provider (no public server needed). Optional: a
+   * channel without it (Teams, Discord webhooks) has no way to hear back.
+   */
+  poll?(request: PollRequest, signal: AbortSignal): Promise<PollResult>;
+}
+
+/** A message of the run the provider accepted: what a poller matches replies and statuses against. */
+export interface SentMessage {
+  deliveryId: string;
+  to: string;
+  /** The provider's id from the send receipt (Twilio SID, Slack `channel:ts`, Telegram message_id, Message-ID). */
+  providerId: string;
+  /** Already known final (a receipt recorded): no need to ask again. */
+  settled?: boolean;
+}
+
+export interface PollRequest {
+  /** When the run started: nothing older is a reply to it. */
+  since: Date;
+  /** Where the previous poll of this channel stopped (as it returned it), if any. */
+  cursor?: string;
+  sent: readonly SentMessage[];
+  /** Also fetch final delivery statuses (receipts) of `sent`. */
+  receipts: boolean;
+}
+
+/** A reply as the provider has it: `from` is an address in the channel's own form (E.164, chat id, member id, email). */
+export interface InboundReply {
+  /** The provider's unique id of the reply: the same reply polled twice is recorded once. */
+  providerId: string;
+  from: string;
+  /** Text, or a reaction's name. */
+  text: string;
+  reaction?: boolean;
+  /** The delivery it answers, when the provider says (a thread, In-Reply-To, reply_to_message). */
+  deliveryId?: string;
+  at: string;
+}
+
+/** A final status for one of our messages. */
+export interface DeliveryReceipt {
+  deliveryId: string;
+  /** `delivered` reached the handset/person; `undelivered`/`failed`: accepted, then lost. */
+  status: 'delivered' | 'undelivered' | 'failed';
+  /** Provider code (Twilio 30003…) and one line a crisis lead understands. */
+  code?: string;
+  reason?: string;
+}
+
+export interface PollResult {
+  replies: InboundReply[];
+  receipts: DeliveryReceipt[];
+  /** Where to start next time (Telegram update offset, IMAP UID…). */
+  cursor?: string;
+  /** Something the lead must know about this channel's inbound (a webhook blocking getUpdates…). */
+  problem?: string;
 }
 
 /** The declared variables that are unset: for channels whose rule is "all of these". */

@@ -122,6 +122,15 @@ export type JournalEntry = (
   /** A targeted person with no address on any selected channel: missed unless recorded. */
   | { kind: 'unreachable'; at: string; contact: { key: string; name: string; line?: number }; reason: string }
   | { kind: 'finished'; at: string; interrupted: boolean }
+  // Roll calls (notify rollcall, report --refresh): folded by core/rollcall.ts, small on purpose.
+  /** A reply heard on a channel; `contact` is the person's key when the sender is known. `cursor`: where the channel's next poll starts. */
+  | { kind: 'reply'; at: string; channel: ChannelName; providerId: string; contact?: string; text: string; answer?: string; optOut?: true; cursor?: string; sentAt: string }
+  /** A final status the provider gave later: `undelivered`/`failed` make an accepted message not delivered. */
+  | { kind: 'receipt'; at: string; id: string; status: 'delivered' | 'undelivered' | 'failed'; code?: string; reason?: string }
+  /** A reminder sent (or not: `failed`) to a silent person; `id` is its own delivery id, `number` counts from 1. */
+  | { kind: 'reminder'; at: string; id: string; contact: string; channel: ChannelName; to: string; number: number; providerId?: string; failed?: string }
+  /** The escalate_to contact told that `contact` stays silent. */
+  | { kind: 'escalation'; at: string; id: string; contact: string; notified: string; channel: ChannelName; to: string; providerId?: string; failed?: string }
 ) & {
   /** Number of the record in its run, from 1 (absent in journals written before it existed). */
   seq?: number;
@@ -431,7 +440,7 @@ export interface Damage {
 
 export type JournalItem = { entry: JournalEntry; line: number; place: RecordPlace } | { damage: Damage };
 
-const KINDS = new Set<string>(['run', 'planned', 'attempting', 'delivered', 'failed', 'skipped', 'unreachable', 'finished']);
+const KINDS = new Set<string>(['run', 'planned', 'attempting', 'delivered', 'failed', 'skipped', 'unreachable', 'finished', 'reply', 'receipt', 'reminder', 'escalation']);
 
 /**
  * A journal, record by record in file order, with its damage where it is. A last line
@@ -526,6 +535,14 @@ function parseRecord(bytes: Buffer): JournalEntry | undefined {
       break;
     case 'unreachable':
       if (!str(obj(r.contact)?.key)) return undefined;
+      break;
+    case 'reply':
+      if (!str(r.channel) || !str(r.providerId) || !str(r.text)) return undefined;
+      break;
+    case 'receipt':
+    case 'reminder':
+    case 'escalation':
+      if (!str(r.id)) return undefined;
       break;
   }
   return value as JournalEntry;
@@ -677,7 +694,8 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
   if (entry.seq !== undefined) replayed.lastSeq = Math.max(replayed.lastSeq ?? 0, entry.seq);
   if (place) replayed.lastPlace = place;
   const state = 'id' in entry ? replayed.states.get(entry.id) : undefined;
-  if ('id' in entry && !state && entry.kind !== 'planned' && replayed.lost.length > 0) return applyToLost(replayed, entry);
+  const ownId = entry.kind === 'planned' || entry.kind === 'reminder' || entry.kind === 'escalation'; // ids that are not of a planned delivery
+  if ('id' in entry && !state && !ownId && replayed.lost.length > 0) return applyToLost(replayed, entry);
   switch (entry.kind) {
     case 'run': {
       const { kind: _k, at: _a, seq: _s, ...info } = entry;
@@ -720,6 +738,25 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
     case 'finished':
       replayed.finished = !entry.interrupted;
       break;
+    case 'receipt':
+      if (state && entry.status !== 'delivered') reopenAfterLoss(replayed, state, entry.reason ?? entry.status);
+      break;
+  }
+}
+
+/**
+ * An accepted message the provider later reported lost (an SMS `undelivered`): it is not
+ * delivered. With --strategy first the person's next channels, skipped because this one
+ * "reached" them, are due again — for the next roll-call poll or `notify resume`.
+ */
+function reopenAfterLoss(replayed: Replayed, state: DeliveryState, reason: string): void {
+  Object.assign(state, { status: 'failed', reason });
+  if (replayed.run?.strategy !== 'first') return;
+  const key = state.delivery.contact.key;
+  for (const other of replayed.states.values()) {
+    if (other.delivery.contact.key === key && other.status === 'skipped' && other.reason?.startsWith('already reached by')) {
+      Object.assign(other, { status: 'pending', reason: undefined });
+    }
   }
 }
 

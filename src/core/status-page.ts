@@ -30,6 +30,7 @@ import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { SHIPPED_TEMPLATES } from '../paths.js';
 import { journalItems, readRunRecord } from './journal.js';
+import { readRollCall, tally } from './rollcall.js';
 import { journalFileProblem, journalPath, listRuns, RUNS_DIR } from './runs.js';
 import { displayPath, loadTemplateSet } from './templates.js';
 
@@ -46,6 +47,15 @@ export interface PublishedRun {
   /** ISO time it was sent: its first delivery. */
   at: string;
   variables: Record<string, string>;
+  /** A roll call's tally, counts only (never names). */
+  rollCall?: RollCallCounts;
+}
+
+/** How many answered what, who is silent: what a public page may say of a roll call. */
+export interface RollCallCounts {
+  answers: { key: string; label: string; count: number }[];
+  silent: number;
+  unreachable: number;
 }
 
 /**
@@ -66,7 +76,9 @@ export interface PublishedRun {
  *                      "value": string, "href": string | null }],   // href null: not a safe link
  *   "updates": [{ "runId": string, "at": string, "scenario": "outage" | "update" | "resolved",
  *                 "state": "down" | "degraded" | "resolved", "eta": string | null,
- *                 "progress": string | null }]                     // newest first
+ *                 "progress": string | null,
+ *                 "rollCall": null | { "answers": [{ "key", "label", "count" }], "silent": number, "unreachable": number } }]
+ *                                                                  // newest first; rollCall: counts only, never names
  * }
  */
 export interface StatusJson {
@@ -97,6 +109,8 @@ export interface Update {
   state: Exclude<PageState, 'operational'>;
   eta: string | null;
   progress: string | null;
+  /** The roll call's aggregate when the run asked for answers (counts only), else null. */
+  rollCall: RollCallCounts | null;
 }
 
 // ───────────────────────────── reading the journal ─────────────────────────────
@@ -122,10 +136,12 @@ export function readPublishedRuns(cwd = process.cwd()): { runs: PublishedRun[]; 
     }
     if (run.dryRun || run.publish !== true || !(run.scenario in STATE_OF_SCENARIO)) continue;
     let sentAt: string | undefined;
+    let replies = false;
     const damaged: number[] = [];
     for (const item of journalItems(path)) {
       if ('damage' in item) damaged.push(item.damage.line);
       else if (item.entry.kind === 'delivered') sentAt ??= item.entry.at;
+      else if (item.entry.kind === 'reply') replies = true;
     }
     if (damaged.length > 0) {
       warnings.push(
@@ -133,7 +149,8 @@ export function readPublishedRuns(cwd = process.cwd()): { runs: PublishedRun[]; 
       );
     }
     if (!sentAt) continue;
-    runs.push({ runId, scenario: run.scenario as IncidentScenario, at: sentAt, variables: run.variables ?? {} });
+    const rollCall = replies ? rollCallCounts(runId, path, run.templatesDir, run.scenario) : undefined;
+    runs.push({ runId, scenario: run.scenario as IncidentScenario, at: sentAt, variables: run.variables ?? {}, ...(rollCall && { rollCall }) });
   }
   runs.sort((a, b) => a.at.localeCompare(b.at) || a.runId.localeCompare(b.runId));
   return { runs, warnings };
@@ -158,6 +175,22 @@ export function currentIncident(runs: PublishedRun[]): PublishedRun[] {
  * Build status.json from the counted runs. `defaults` (templates/variables.yaml) fill
  * what the runs do not say, so a calm-times page still lists how to reach us.
  */
+/** The roll call of a published run, as counts: labels from its scenario when its templates can still be read. */
+function rollCallCounts(runId: string, path: string, templatesDir: string, scenario: string): RollCallCounts | undefined {
+  let answers;
+  try {
+    answers = loadTemplateSet(templatesDir, []).scenarios.get(scenario)?.answers;
+  } catch {
+    return undefined;
+  }
+  if (!answers) return undefined;
+  const t = tally(readRollCall(runId, path), answers);
+  return {
+    answers: Object.entries(answers.labels).map(([key, label]) => ({ key, label, count: t.counts[key] ?? 0 })),
+    silent: t.counts.silent, unreachable: t.counts.unreachable,
+  };
+}
+
 export function buildStatus(runs: PublishedRun[], defaults: Record<string, string>, now: Date): StatusJson {
   const incident = currentIncident(runs);
   const latest = incident.at(-1);
@@ -173,6 +206,7 @@ export function buildStatus(runs: PublishedRun[], defaults: Record<string, strin
     state: STATE_OF_SCENARIO[run.scenario],
     eta: run.scenario === 'resolved' ? null : text(run.variables.eta),
     progress: run.scenario === 'update' ? text(run.variables.progress) : null,
+    rollCall: run.rollCall ?? null,
   }));
   const lastEta = [...updates].reverse().find((u) => u.eta !== null)?.eta ?? null;
   return {
@@ -313,6 +347,9 @@ export function pageContext(status: StatusJson, strings: Strings) {
       title: str(strings, `timeline.${u.scenario}`, { service }),
       progress: u.progress,
       etaText: u.eta ? str(strings, u.scenario === 'update' ? 'timeline.newEta' : 'timeline.eta', { eta: u.eta }) : null,
+      rollCallText: u.rollCall
+        ? str(strings, 'timeline.rollCall', { counts: [...u.rollCall.answers.map((a) => `${a.label}: ${a.count}`), `${str(strings, 'timeline.silent')}: ${u.rollCall.silent}`].join(' · ') })
+        : null,
     })),
     statusUrl: status.url,
     generatedText: str(strings, 'footer.generated', { time: formatTime(status.generatedAt, strings).text }),

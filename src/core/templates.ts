@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import Handlebars from 'handlebars';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
+import { parseAnswers, type Answers } from './answers.js';
 import type { Channel } from './channel.js';
 import type { ChannelName } from './types.js';
 
@@ -49,6 +50,13 @@ export interface Scenario {
   files: Map<string, TemplateFile>;
   /** Files whose names do not follow the convention. */
   badFiles: { path: string; message: string }[];
+  /** A roll call: the replies it expects (`answers:` in scenario.yaml). */
+  answers?: Answers;
+  /** `ignore_suppressions: true`: opted-out addresses still get this scenario (safety roll calls). */
+  ignoreSuppressions?: boolean;
+  /** Sub-folders `reminder/` and `escalation/`: what `notify rollcall` sends to the silent and about them. */
+  reminder?: Scenario;
+  escalation?: Scenario;
 }
 
 export interface TemplateSet {
@@ -88,7 +96,12 @@ function loadScenario(dir: string, name: string, channels: TemplateChannels): Sc
     description?: string | Record<string, string>;
     groups?: string[];
     variables?: Record<string, VariableSpec>;
+    answers?: unknown;
+    reactions?: unknown;
+    ignore_suppressions?: unknown;
   };
+  const yamlPath = displayPath(join(dir, 'scenario.yaml'));
+  const rollCall = parseAnswers(meta.answers, meta.reactions, yamlPath);
   const scenario: Scenario = {
     name,
     dir,
@@ -96,8 +109,17 @@ function loadScenario(dir: string, name: string, channels: TemplateChannels): Sc
     groups: (meta.groups ?? []).map((g) => String(g).toLowerCase()),
     variables: meta.variables ?? {},
     files: new Map(),
-    badFiles: [],
+    badFiles: rollCall.problems.map((p) => ({ path: p.where, message: p.message })),
+    ...(rollCall.answers && { answers: rollCall.answers }),
+    ...(meta.ignore_suppressions === true && { ignoreSuppressions: true }),
   };
+  for (const part of ['reminder', 'escalation'] as const) {
+    const sub = join(dir, part);
+    if (existsSync(sub) && statSync(sub).isDirectory()) {
+      scenario[part] = loadScenario(sub, `${name}/${part}`, channels);
+      if (rollCall.answers && part === 'reminder') scenario[part]!.answers ??= rollCall.answers; // the silent answer a reminder
+    }
+  }
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs'))) {
     const path = displayPath(join(dir, file));
     const parsed = parseFileName(file, channels);

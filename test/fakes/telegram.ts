@@ -70,11 +70,12 @@ export function parseTelegramHtml(html: string): { text: string } | { error: str
   return { text };
 }
 
-export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFake; token: string }> {
+export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFake; token: string } & TelegramInbound> {
   const token = `${botId}:AA${randomBytes(24).toString('base64url').slice(0, 33)}`;
   const messages: Received[] = [];
   const faultFor = new Map<string, Fault>();
   let nextMessageId = 1;
+  const inbound = telegramInbound();
   const method = (req: RecordedRequest) => /^\/bot([^/]+)\/(\w+)$/.exec(req.path);
   const isSend = (req: RecordedRequest) => method(req)?.[2] === 'sendMessage';
 
@@ -84,6 +85,8 @@ export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFa
     if (pathToken !== token) return telegramError(401, 'Unauthorized');
     if (name === 'getMe') return { status: 200, json: { ok: true, result: bot } };
     if (name === 'sendMessage') return sendMessage(req.body);
+    const read = inbound.handle(name ?? '', req.body);
+    if (read) return read;
     return telegramError(404, 'Not Found: method not found');
   };
 
@@ -97,6 +100,7 @@ export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFa
     if ('error' in parsed) return telegramError(400, parsed.error);
     if (parsed.text.length > maxTextChars) return telegramError(400, 'Bad Request: message is too long');
     messages.push({ to: chatId, text });
+    inbound.sent(chatId, nextMessageId);
     const id = Number(chatId);
     const chat = id < 0 ? { id, type: 'group', title: 'Fake group' } : { id, type: 'private', first_name: 'Fake' };
     const result = { message_id: nextMessageId++, from: bot, chat, date: Math.floor(Date.now() / 1000), text: parsed.text };
@@ -105,6 +109,14 @@ export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFa
 
   const http = await startHttpFake(handle, isSend);
   return {
+    userMessage: inbound.api.userMessage,
+    offsets: inbound.api.offsets,
+    get webhook() {
+      return inbound.api.webhook;
+    },
+    set webhook(on: boolean) {
+      inbound.api.webhook = on;
+    },
     http,
     token,
     env: { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_URL: http.url },
@@ -124,4 +136,63 @@ export async function startTelegramFake(): Promise<ProviderFake & { http: HttpFa
     },
     close: () => http.close(),
   };
+}
+
+// ───────────── incoming messages (roll calls), kept apart from sending ─────────────
+
+export interface TelegramInbound {
+  /** The person in private chat `chatId` writes `text`; `asReply`: as a reply to our last message to them. */
+  userMessage(chatId: string, text: string, options?: { asReply?: boolean }): number;
+  /** A webhook is set: getUpdates answers 409, as Telegram does. */
+  webhook: boolean;
+  /** getUpdates calls seen, with their offsets. */
+  offsets: (number | undefined)[];
+}
+
+/**
+ * getUpdates as the Bot API documents it: updates with update_id ≥ `offset` are returned
+ * (at most `limit`), and an offset confirms — forgets — every update before it. 409 while a
+ * webhook is set.
+ */
+function telegramInbound() {
+  let updates: { update_id: number; message: Record<string, unknown> }[] = [];
+  let nextUpdateId = 500_000;
+  const lastSent = new Map<string, number>();
+  const state = { webhook: false, offsets: [] as (number | undefined)[] };
+  const handle = (name: string, body: Record<string, string>): Answer | undefined => {
+    if (name !== 'getUpdates') return undefined;
+    if (state.webhook) {
+      return { status: 409, json: { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" } };
+    }
+    const offset = body.offset === undefined ? undefined : Number(body.offset);
+    state.offsets.push(offset);
+    if (offset !== undefined) updates = updates.filter((u) => u.update_id >= offset);
+    return { status: 200, json: { ok: true, result: updates.slice(0, Number(body.limit ?? 100)) } };
+  };
+  const api: TelegramInbound = {
+    userMessage(chatId, text, options = {}) {
+      const id = Number(chatId);
+      const replyTo = options.asReply ? lastSent.get(chatId) : undefined;
+      const update_id = nextUpdateId++;
+      updates.push({
+        update_id,
+        message: {
+          message_id: 10_000 + update_id, from: { id, is_bot: false, first_name: 'Person' }, chat: { id, type: 'private', first_name: 'Person' },
+          date: Math.floor(Date.now() / 1000), text,
+          ...(replyTo !== undefined && { reply_to_message: { message_id: replyTo, chat: { id, type: 'private' }, date: 0, text: '…' } }),
+        },
+      });
+      return update_id;
+    },
+    get webhook() {
+      return state.webhook;
+    },
+    set webhook(on: boolean) {
+      state.webhook = on;
+    },
+    get offsets() {
+      return state.offsets;
+    },
+  };
+  return { handle, sent: (chatId: string, messageId: number) => lastSent.set(chatId, messageId), api };
 }

@@ -36,13 +36,14 @@ export function twilioFault(fault: Fault): Answer {
 /** `account`: the same credentials as another Twilio fake (voice), when both stand behind one TWILIO_API_URL. */
 export async function startTwilioFake(
   account = { accountSid: `AC${hex(16)}`, authToken: hex(16) },
-): Promise<ProviderFake & { http: HttpFake; accountSid: string }> {
+): Promise<ProviderFake & { http: HttpFake; accountSid: string } & TwilioInbound> {
   const { accountSid, authToken } = account;
   const messages: Received[] = [];
   const byToken = new Map<string, object>();
   const faultFor = new Map<string, Fault>();
   const messagesPath = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
   const isSend = (req: RecordedRequest) => req.method === 'POST' && req.path.endsWith('/Messages.json');
+  const inbound = twilioInbound(accountSid);
 
   const handle = (req: RecordedRequest): Answer => {
     if (req.headers.authorization !== `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`) {
@@ -53,6 +54,8 @@ export async function startTwilioFake(
     }
     const price = pricingAnswer(req, http.url);
     if (price) return price;
+    const listed = inbound.handle(req);
+    if (listed) return listed;
     if (!isSend(req) || req.path !== messagesPath) return twilioError(404, 20404, `The requested resource ${req.path} was not found`);
     return createMessage(req);
   };
@@ -76,12 +79,14 @@ export async function startTwilioFake(
       uri: `${messagesPath.slice(0, -'.json'.length)}/${sid}.json`,
     };
     if (token !== undefined) byToken.set(token, json);
+    inbound.store(json);
     messages.push({ to, text: body, ...(token !== undefined && { idempotencyKey: token }) });
     return { status: 201, json };
   };
 
   const http = await startHttpFake(handle, isSend);
   return {
+    ...inbound.api,
     http,
     accountSid,
     env: {
@@ -154,4 +159,74 @@ export function segmentsOf(body: string): number {
     used += size;
   }
   return segments;
+}
+
+// ───────────── inbound messages and status changes (roll calls), kept apart from sending ─────────────
+
+/** What a test does to the fake's inbound side. */
+export interface TwilioInbound {
+  /** A person texts our number: `from` E.164, `to` our sender (TWILIO_FROM by default). */
+  reply(from: string, body: string, options?: { to?: string; at?: Date }): string;
+  /** The carrier reports a final status for the message sent to `to` (the last one). */
+  setStatus(to: string, status: 'delivered' | 'undelivered' | 'failed', errorCode?: number): void;
+  /** GET …/Messages.json requests seen (pages included). */
+  listRequests(): number;
+}
+
+/**
+ * GET /2010-04-01/Accounts/{Sid}/Messages.json as Twilio documents it: filters `To`, `From`,
+ * `DateSent>` (a date: the time is ignored, as Twilio does), `PageSize`, and paging through
+ * `next_page_uri` with `Page`/`PageToken`; newest first; dates in RFC 2822.
+ */
+function twilioInbound(accountSid: string) {
+  const messagesPath = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+  const all: Record<string, unknown>[] = [];
+  let lists = 0;
+  const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
+  const store = (json: Record<string, unknown>) => all.push({ ...json, date_sent: json.date_created, error_code: null, error_message: null });
+  const handle = (req: { method: string; path: string }): Answer | undefined => {
+    const url = new URL(req.path, 'http://fake');
+    if (req.method !== 'GET' || url.pathname !== messagesPath) return undefined;
+    lists += 1;
+    const q = url.searchParams;
+    const after = q.get('DateSent>');
+    const day = after ? after.slice(0, 10) : undefined;
+    const rows = all
+      .filter((m) => !q.get('To') || m.to === q.get('To'))
+      .filter((m) => !q.get('From') || m.from === q.get('From'))
+      .filter((m) => !day || new Date(String(m.date_sent)).toISOString().slice(0, 10) >= day)
+      .slice().reverse();
+    const size = Number(q.get('PageSize') ?? 50);
+    const page = Number(q.get('Page') ?? 0);
+    const slice = rows.slice(page * size, (page + 1) * size);
+    const next = new URLSearchParams(q);
+    next.set('Page', String(page + 1));
+    next.set('PageToken', `PA${page + 1}`);
+    return {
+      status: 200,
+      json: {
+        messages: slice, page, page_size: size, uri: req.path, first_page_uri: req.path,
+        next_page_uri: (page + 1) * size < rows.length ? `${messagesPath}?${next}` : null, previous_page_uri: null, start: page * size, end: page * size + slice.length - 1,
+      },
+    };
+  };
+  const api: TwilioInbound = {
+    reply(from, body, options = {}) {
+      const sid = `SM${randomBytes(16).toString('hex')}`;
+      const date = rfc2822(options.at ?? new Date());
+      all.push({
+        sid, account_sid: accountSid, status: 'received', direction: 'inbound', api_version: '2010-04-01', to: options.to ?? '+15005550006', from, body,
+        num_segments: '1', date_created: date, date_sent: date, date_updated: date, error_code: null, error_message: null,
+        messaging_service_sid: null, uri: `${messagesPath.slice(0, -5)}/${sid}.json`,
+      });
+      return sid;
+    },
+    setStatus(to, status, errorCode) {
+      const m = all.filter((x) => x.to === to && x.direction !== 'inbound').at(-1);
+      if (!m) throw new Error(`the fake sent nothing to ${to}`);
+      Object.assign(m, { status, error_code: errorCode ?? null, date_updated: rfc2822(new Date()) });
+    },
+    listRequests: () => lists,
+  };
+  return { handle, store, api };
 }
