@@ -168,11 +168,48 @@ export const signal: Channel = {
         }
       },
 
+      /**
+       * Roll-call replies: `GET /v1/receive/{number}` (normal and native modes) hands over what
+       * signal-cli received since the last call and then forgets it, so the caller records the
+       * replies before polling again. A reply quoting one of our messages names it by the
+       * send's timestamp, our provider id. No receipts: the API gives none for sends.
+       */
+      async poll(pollRequest, signal) {
+        const answer = await request(`/v1/receive/${encodeURIComponent(number)}`, signal, false);
+        if (answer.status !== 200) {
+          const problem = answer.status === 400 && /websocket|json-rpc/i.test(JSON.stringify(answer.json))
+            ? 'signal-cli-rest-api runs in json-rpc mode, where replies come over a websocket that notify does not read; run it in normal or native mode to collect roll-call replies on Signal'
+            : undefined;
+          if (problem) return { replies: [], receipts: [], problem };
+          throw httpError(answer, host, Boolean(token), secrets, false);
+        }
+        const bySendTime = new Map(pollRequest.sent.map((m) => [m.providerId, m.deliveryId]));
+        const replies = ((Array.isArray(answer.json) ? answer.json : []) as Received[]).flatMap(({ envelope }) => {
+          const text = envelope?.dataMessage?.message;
+          const from = envelope?.sourceNumber ?? envelope?.source;
+          if (!text || !from || !envelope.timestamp || envelope.timestamp < pollRequest.since.getTime()) return [];
+          const quoted = envelope.dataMessage?.quote?.id;
+          const deliveryId = quoted === undefined ? undefined : bySendTime.get(String(quoted));
+          return [{ providerId: `${from}:${envelope.timestamp}`, from, text, at: new Date(envelope.timestamp).toISOString(), ...(deliveryId && { deliveryId }) }];
+        });
+        return { replies, receipts: [] };
+      },
+
       // Requests go through Node's global fetch pool, which closes idle sockets by itself.
       async close() {},
     };
   },
 };
+
+/** One message signal-cli received, as /v1/receive lists it. */
+interface Received {
+  envelope?: {
+    source?: string;
+    sourceNumber?: string;
+    timestamp?: number;
+    dataMessage?: { message?: string | null; quote?: { id?: number } };
+  };
+}
 
 interface SendResult {
   timestamp?: string | number;

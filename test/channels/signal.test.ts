@@ -198,3 +198,41 @@ describe('signal channel: planning', () => {
     expect(problem?.message).toMatch(/2002 bytes .* at most 2000/);
   });
 });
+
+describe('signal channel: roll-call replies', () => {
+  it('reads each received message once; a quote names the delivery it answers', async () => {
+    const fake = await startSignalFake();
+    const transport = await connect(fake.env);
+    try {
+      const since = new Date(Date.now() - 1000);
+      const sent = rendered(alice, 'Exercice : répondez 1 si vous allez bien');
+      const { providerId } = await transport.send(sent, noLimit());
+      fake.reply(alice, '1 merci', providerId);
+      fake.reply('+33639981002', 'Yes');
+      const request = { since, sent: [{ deliveryId: sent.deliveryId, to: alice, providerId }], receipts: false };
+      const first = await transport.poll!(request, noLimit());
+      expect(first.replies).toEqual([
+        expect.objectContaining({ from: alice, text: '1 merci', deliveryId: sent.deliveryId }),
+        expect.objectContaining({ from: '+33639981002', text: 'Yes' }),
+      ]);
+      expect(first.replies[1]).not.toHaveProperty('deliveryId');
+      expect((await transport.poll!(request, noLimit())).replies).toEqual([]); // signal-cli hands each message over once
+    } finally {
+      await transport.close();
+      await fake.close();
+    }
+  });
+
+  it('in json-rpc mode, says how to run the service to collect replies, without failing the poll', async () => {
+    const fake = await startSignalFake({ mode: 'json-rpc' });
+    const transport = await connect(fake.env);
+    try {
+      const result = await transport.poll!({ since: new Date(), sent: [], receipts: false }, noLimit());
+      expect(result.replies).toEqual([]);
+      expect(result.problem).toMatch(/json-rpc mode.*normal or native mode/);
+    } finally {
+      await transport.close();
+      await fake.close();
+    }
+  });
+});

@@ -42,6 +42,8 @@ export interface SignalFakeOptions {
   token?: boolean;
   /** The 201 body: `object` as up to 0.99 (`{timestamp}`), `list` as later versions. */
   answer?: 'object' | 'list';
+  /** How signal-cli runs: `json-rpc` receives over a websocket only, so GET /v1/receive is refused. */
+  mode?: 'normal' | 'json-rpc';
 }
 
 export type SignalFake = ProviderFake & {
@@ -52,6 +54,8 @@ export type SignalFake = ProviderFake & {
   unregistered: Set<string>;
   /** Recipients whose safety number changed (signal-cli refuses until trusted). */
   untrusted: Set<string>;
+  /** A person sends us a message (quoting one of ours by its send timestamp, if given): served once by /v1/receive. */
+  reply(from: string, text: string, quote?: string): void;
 };
 
 export async function startSignalFake(options: SignalFakeOptions = {}): Promise<SignalFake> {
@@ -61,13 +65,18 @@ export async function startSignalFake(options: SignalFakeOptions = {}): Promise<
   const untrusted = new Set<string>();
   const messages: Received[] = [];
   const faultFor = new Map<string, Fault>();
-  let clock = 1_700_000_000_000;
+  let clock = Date.now();
+  const inbox: object[] = [];
   const isSend = (req: RecordedRequest) => req.method === 'POST' && req.path === '/v2/send';
 
   const handle = (req: RecordedRequest): Answer => {
     if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) return { status: 401, json: { message: 'Unauthorized' } };
     if (req.method === 'GET' && req.path === '/v1/about') {
-      return { status: 200, json: { versions: ['v1', 'v2'], build: 2, mode: 'json-rpc', version: '0.99', capabilities: { 'v2/send': ['quotes', 'mentions'] } } };
+      return { status: 200, json: { versions: ['v1', 'v2'], build: 2, mode: options.mode ?? 'normal', version: '0.99', capabilities: { 'v2/send': ['quotes', 'mentions'] } } };
+    }
+    if (req.method === 'GET' && req.path.startsWith('/v1/receive/')) {
+      if (options.mode === 'json-rpc') return signalError(400, 'Receive via REST is not possible in json-rpc mode. Please use the websocket endpoint.');
+      return { status: 200, json: inbox.splice(0) }; // signal-cli hands each message over once
     }
     if (req.method === 'GET' && req.path === '/v1/accounts') return { status: 200, json: accounts };
     if (isSend(req)) return send(req);
@@ -116,6 +125,16 @@ export async function startSignalFake(options: SignalFakeOptions = {}): Promise<
     },
     set latencyMs(ms: number) {
       http.latencyMs = ms;
+    },
+    reply(from, text, quote) {
+      const timestamp = (clock += 1000);
+      inbox.push({
+        envelope: {
+          source: from, sourceNumber: from, sourceUuid: randomBytes(16).toString('hex'), sourceDevice: 1, timestamp,
+          dataMessage: { timestamp, message: text, expiresInSeconds: 0, viewOnce: false, ...(quote && { quote: { id: Number(quote), author: FAKE_SIGNAL_NUMBER, text: '' } }) },
+        },
+        account: FAKE_SIGNAL_NUMBER,
+      });
     },
     hold: http.hold,
     release: http.release,
