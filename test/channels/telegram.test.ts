@@ -75,27 +75,6 @@ describe('telegram channel: failures', () => {
     expect(err.message).toMatch(reason);
   });
 
-  it('429 → retryable with retry_after from the body, and the SDK does not retry by itself', async () => {
-    const before = fake.sendAttempts();
-    fake.fail({ kind: 'rate-limit', retryAfterS: 3 });
-    const err = await rejection(transport.send(rendered(chat, 'rate limited'), noLimit()));
-    expect(err).toBeInstanceOf(RetryableError);
-    expect((err as RetryableError).retryAfterMs).toBe(3000);
-    expect(fake.sendAttempts()).toBe(before + 1);
-  });
-
-  it.each([
-    ['500', { kind: 'server-error', status: 500 }],
-    ['503', { kind: 'temporary' }],
-  ] as const)('%s → retryable, one request only', async (_, fault) => {
-    const before = fake.sendAttempts();
-    fake.fail(fault);
-    const err = await rejection(transport.send(rendered(chat, 'server error'), noLimit()));
-    expect(err).toBeInstanceOf(RetryableError);
-    expect((err as RetryableError).outcomeUnknown).toBe(false);
-    expect(fake.sendAttempts()).toBe(before + 1);
-  });
-
   it('a 5xx answer that is not Telegram\'s envelope (a proxy in between) → retryable', async () => {
     fake.http.queue({ status: 502, json: 'Bad Gateway' }, { status: 503, json: { message: 'upstream unavailable' } });
     for (const text of ['proxy', 'proxy again']) {
@@ -103,15 +82,6 @@ describe('telegram channel: failures', () => {
       expect(err).toBeInstanceOf(RetryableError);
       expect(err.message).toMatch(/not from the Telegram Bot API/);
     }
-  });
-
-  it('connection reset → retryable, outcome unknown, not re-sent by the SDK', async () => {
-    const before = fake.sendAttempts();
-    fake.fail({ kind: 'reset' });
-    const err = await rejection(transport.send(rendered(chat, 'reset'), noLimit()));
-    expect(err).toBeInstanceOf(RetryableError);
-    expect((err as RetryableError).outcomeUnknown).toBe(true);
-    expect(fake.sendAttempts()).toBe(before + 1);
   });
 
   it('no answer and the signal aborts → retryable, outcome unknown', async () => {
