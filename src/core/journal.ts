@@ -45,6 +45,7 @@ import {
 import { join, sep } from 'node:path';
 import { UserError } from '../errors.js';
 import { linkHash, messageDigest, type MessageBody } from './chain.js';
+import { DeliveryTable, type RecordPlace } from './delivery-table.js';
 import { MessageStore, storePathFor, type BodyPlace } from './message-store.js';
 import type { Delivery } from './plan.js';
 import { resolveRun, runsDirProblem } from './runs.js';
@@ -141,10 +142,7 @@ export type NewEntry = WithoutStamp<JournalEntry>;
 const FLUSH_BYTES = 64 * 1024;
 
 /** Where one record sits in the journal file, to read it back without holding it in memory. */
-export interface RecordPlace {
-  offset: number;
-  length: number;
-}
+export type { RecordPlace } from './delivery-table.js';
 
 export class Journal {
   private fd: number | undefined;
@@ -167,6 +165,12 @@ export class Journal {
    */
   constructor(public path: string, previous: Replayed = replay([]), { messages = false } = {}) {
     this.state = previous;
+    // Who and where of a delivery are read back from its planned record when a report asks.
+    previous.states.reader = (place) => {
+      if (this.fd === undefined) return readRecordAt(this.path, place);
+      this.flush();
+      return parseRecord(this.rawLine(place));
+    };
     this.nextSeq = (previous.lastSeq ?? previous.records) + 1;
     try {
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
@@ -215,7 +219,7 @@ export class Journal {
       this.flush();
       writeSync(this.fd, line);
     }
-    apply(this.state, record);
+    apply(this.state, record, place, false);
     return place;
   }
 
@@ -565,12 +569,25 @@ function salvage(raw: RawLine): Omit<Damage, 'line' | 'problem'> {
 /** Fold a run's journal (found with `resolveRun`) into its state, reading it as a stream. */
 export function readRun(path: string): Replayed {
   const replayed = replay([]);
+  replayed.states.reader = (place) => readRecordAt(path, place);
   for (const item of journalItems(path)) {
     if ('damage' in item) applyDamage(replayed, item.damage);
     else apply(replayed, item.entry, item.place);
   }
   return replayed;
 }
+
+/** One record of a journal file, by place (who and where, for a report): undefined when it is not one. */
+function readRecordAt(path: string, place: RecordPlace): JournalEntry | undefined {
+  // One descriptor per journal for the life of the process: a report of a large failed run
+  // reads tens of thousands of records back, and a journal is never deleted while in use.
+  let fd = readers.get(path);
+  if (fd === undefined) readers.set(path, (fd = openSync(path, 'r')));
+  const buffer = Buffer.alloc(place.length);
+  const read = readSync(fd, buffer, 0, place.length, place.offset);
+  return parseRecord(buffer.subarray(0, read));
+}
+const readers = new Map<string, number>();
 
 /**
  * The first record of a journal, and nothing more: enough to know what the run was (a
@@ -609,33 +626,7 @@ export function readJournal(runId: string, cwd = process.cwd()): ReadBackEntry[]
 
 // ───────────────────────────── the state of a run ─────────────────────────────
 
-export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
-
-/** What the state keeps of a delivery: enough to report it. The message itself stays in the file. */
-export interface DeliveryInfo {
-  id: string;
-  channel: ChannelName;
-  contact: Delivery['contact'];
-  to: string;
-}
-
-export interface DeliveryState {
-  delivery: DeliveryInfo;
-  status: DeliveryStatus;
-  attempts: number;
-  reason?: string;
-  /** An attempt's outcome is unknown (crash mid-send, timeout): a later send may duplicate it. */
-  uncertain: boolean;
-  /** Delivered after an attempt whose outcome was unknown: it may have arrived twice. */
-  mayBeDuplicated: boolean;
-  /** Where its planned record is in the file (set when read from a file, to send it again). */
-  place?: RecordPlace;
-  /**
-   * A record about it is damaged (this line): unless a later record settles it, its
-   * outcome is unknown — it is "attempting", as if the process had died mid-send.
-   */
-  damagedLine?: number;
-}
+export type { DeliveryInfo, DeliveryState, DeliveryStatus } from './delivery-table.js';
 
 /** A planned delivery whose record is damaged: it cannot be sent again, but it is never forgotten. */
 export interface LostDelivery {
@@ -650,7 +641,8 @@ export interface LostDelivery {
 
 export interface Replayed {
   run?: RunInfo;
-  states: Map<string, DeliveryState>;
+  /** Every planned delivery's state, compactly (src/core/delivery-table.ts); read it like a Map. */
+  states: DeliveryTable;
   unreachable: Extract<JournalEntry, { kind: 'unreachable' }>[];
   finished: boolean;
   /** Records read (damaged lines aside). */
@@ -666,18 +658,19 @@ export interface Replayed {
 
 /** Fold records into the current state of each delivery, in plan order. */
 export function replay(entries: Iterable<JournalEntry>): Replayed {
-  const replayed: Replayed = { states: new Map(), unreachable: [], finished: false, records: 0, damaged: [], lost: [] };
+  const replayed: Replayed = { states: new DeliveryTable(), unreachable: [], finished: false, records: 0, damaged: [], lost: [] };
   for (const entry of entries) apply(replayed, entry);
   return replayed;
 }
 
 /** One step of the fold; the writer applies it too, so a live report and a replayed one agree. */
-export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPlace): void {
+export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPlace, showPlace = true): void {
   replayed.records += 1;
   if (entry.seq !== undefined) replayed.lastSeq = Math.max(replayed.lastSeq ?? 0, entry.seq);
-  if (place) replayed.lastPlace = place;
-  const state = 'id' in entry ? replayed.states.get(entry.id) : undefined;
-  if ('id' in entry && !state && entry.kind !== 'planned' && replayed.lost.length > 0) return applyToLost(replayed, entry);
+  if (place && showPlace) replayed.lastPlace = place;
+  const table = replayed.states;
+  const i = 'id' in entry && entry.kind !== 'planned' ? table.ordinal(entry.id) : undefined;
+  if ('id' in entry && i === undefined && entry.kind !== 'planned' && replayed.lost.length > 0) return applyToLost(replayed, entry);
   switch (entry.kind) {
     case 'run': {
       const { kind: _k, at: _a, seq: _s, ...info } = entry;
@@ -685,34 +678,38 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
       break;
     }
     case 'planned': {
-      // Kept small on purpose: over 100,000 contacts × 4 channels every byte here counts.
+      // Kept small on purpose (typed arrays): over 1,000,000 contacts × 4 channels every byte here counts.
       const delivery = { id: entry.id, channel: entry.channel, contact: entry.contact, to: entry.to ?? entry.message?.to ?? '' };
-      replayed.states.set(entry.id, {
-        delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false, ...(place && { place }),
-      });
+      table.add(delivery, place, showPlace);
       break;
     }
     case 'attempting':
-      if (!state) break;
-      if (state.status === 'attempting') state.uncertain = true; // the previous attempt never finished
-      state.status = 'attempting';
-      state.attempts = entry.attempt;
+      if (i === undefined) break;
+      if (table.statusOf(i) === 'attempting') table.setUncertain(i); // the previous attempt never finished
+      table.setStatus(i, 'attempting');
+      table.setAttempts(i, entry.attempt);
       break;
     case 'delivered':
       // (A dry run records no "attempting" before it: the attempt count comes from here.)
-      if (!state) break;
+      if (i === undefined) break;
       // An attempt started (or left unknown by a damaged record) and a later attempt, with
       // no "attempting" of its own (a dry run writes none), delivered: it may be the second.
-      if (state.status === 'attempting' && entry.attempt > state.attempts) state.uncertain = true;
-      Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain, attempts: entry.attempt });
+      if (table.statusOf(i) === 'attempting' && entry.attempt > table.attemptsOf(i)) table.setUncertain(i);
+      table.setStatus(i, 'delivered');
+      table.setReason(i, undefined);
+      table.setDuplicated(i, table.isUncertain(i));
+      table.setAttempts(i, entry.attempt);
       break;
     case 'failed':
-      if (!state) break;
-      Object.assign(state, { status: entry.final ? 'failed' : 'pending', reason: entry.reason });
-      if (entry.outcomeUnknown) state.uncertain = true;
+      if (i === undefined) break;
+      table.setStatus(i, entry.final ? 'failed' : 'pending');
+      table.setReason(i, entry.reason);
+      if (entry.outcomeUnknown) table.setUncertain(i);
       break;
     case 'skipped':
-      if (state) Object.assign(state, { status: 'skipped', reason: entry.reason });
+      if (i === undefined) break;
+      table.setStatus(i, 'skipped');
+      table.setReason(i, entry.reason);
       break;
     case 'unreachable':
       replayed.unreachable.push(entry);
@@ -739,10 +736,10 @@ function applyToLost(replayed: Replayed, entry: Extract<JournalEntry, { id: stri
 export function applyDamage(replayed: Replayed, damage: Damage): void {
   replayed.damaged.push(damage);
   if (damage.problem === 'out-of-order') return; // the record itself was read
-  const state = damage.id ? replayed.states.get(damage.id) : undefined;
-  if (state) {
-    state.damagedLine ??= damage.line;
-    if (state.status !== 'delivered') state.status = 'attempting';
+  const i = damage.id ? replayed.states.ordinal(damage.id) : undefined;
+  if (i !== undefined) {
+    replayed.states.setDamagedLine(i, damage.line);
+    if (replayed.states.statusOf(i) !== 'delivered') replayed.states.setStatus(i, 'attempting');
     return;
   }
   if (damage.kind === 'planned') {
