@@ -204,8 +204,18 @@ export class Journal {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
     // Planned records carry no time: they are written in one pass, at the time of the run record.
     const at = entry.kind === 'planned' ? undefined : new Date().toISOString();
-    const record = { ...(at && { at }), seq: this.nextSeq++, ...(this.prev !== undefined && { prev: this.prev }), ...entry } as JournalEntry;
-    const json = JSON.stringify(record);
+    const seq = this.nextSeq++;
+    let record: JournalEntry;
+    let json: string;
+    if ('at' in entry || 'seq' in entry || 'prev' in entry) {
+      // A record relayed as it is (a worker's, through the queue): its own fields win, in place.
+      record = { ...(at && { at }), seq, ...(this.prev !== undefined && { prev: this.prev }), ...entry } as JournalEntry;
+      json = JSON.stringify(record);
+    } else {
+      // The same line, without building a second object per record: the stamp, then the entry.
+      json = `{${at ? `"at":"${at}",` : ''}"seq":${seq},${this.prev !== undefined ? `"prev":${JSON.stringify(this.prev)},` : ''}${JSON.stringify(entry).slice(1)}`;
+      record = entry as JournalEntry;
+    }
     // The run record of a new journal starts the chain when it carries the audit header.
     if (this.prev !== undefined || (entry.kind === 'run' && entry.audit)) this.prev = linkHash(json);
     const line = json + '\n';
@@ -220,6 +230,7 @@ export class Journal {
       writeSync(this.fd, line);
     }
     apply(this.state, record, place, false);
+    this.state.lastSeq = Math.max(this.state.lastSeq ?? 0, seq);
     return place;
   }
 
