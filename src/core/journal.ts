@@ -140,6 +140,8 @@ export type NewEntry = WithoutStamp<JournalEntry>;
 
 /** Buffered records are written in chunks of about this size. */
 const FLUSH_BYTES = 64 * 1024;
+/** Planned records are read back this many bytes at a time. */
+const READ_AHEAD_BYTES = 64 * 1024;
 
 /** Where one record sits in the journal file, to read it back without holding it in memory. */
 export type { RecordPlace } from './delivery-table.js';
@@ -260,9 +262,28 @@ export class Journal {
     this.pendingBytes = 0;
   }
 
+  /** Bytes read ahead: sending reads planned records back in plan order, next to each other. */
+  private ahead: { offset: number; bytes: Buffer } | undefined;
+
   private rawLine(place: RecordPlace): Buffer {
-    const buffer = Buffer.alloc(place.length);
-    const read = readSync(this.fd!, buffer, 0, place.length, place.offset);
+    let buffer: Buffer;
+    let read: number;
+    const cached = this.ahead;
+    if (cached && place.offset >= cached.offset && place.offset + place.length <= cached.offset + cached.bytes.length) {
+      // Records are only ever appended: bytes once written never change, so a cached chunk stays true.
+      const start = place.offset - cached.offset;
+      buffer = cached.bytes.subarray(start, start + place.length);
+      read = place.length;
+    } else if (place.length < READ_AHEAD_BYTES / 4) {
+      const chunk = Buffer.allocUnsafe(READ_AHEAD_BYTES);
+      const got = readSync(this.fd!, chunk, 0, READ_AHEAD_BYTES, place.offset);
+      this.ahead = { offset: place.offset, bytes: chunk.subarray(0, got) };
+      buffer = chunk.subarray(0, Math.min(got, place.length));
+      read = buffer.length;
+    } else {
+      buffer = Buffer.alloc(place.length);
+      read = readSync(this.fd!, buffer, 0, place.length, place.offset);
+    }
     let end = read;
     while (end > 0 && (buffer[end - 1] === 0x0a || buffer[end - 1] === 0x0d)) end -= 1;
     return buffer.subarray(0, end);
