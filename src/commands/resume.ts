@@ -60,7 +60,7 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
   if (!run) throw new UserError(`The journal of run ${runId} has no readable run record (line 1); it cannot be resumed.`);
 
   const journal = new Journal(path, replayed);
-  const states = [...replayed.states.values()];
+  let states = [...replayed.states.values()];
   const reached = new Set(states.filter((s) => s.status === 'delivered').map((s) => s.delivery.contact.key));
   // Unknown: cut off mid-send by a crash, or an attempt that timed out (or was cut at the
   // end of the Ctrl-C grace) before the run stopped — either may have arrived.
@@ -74,6 +74,8 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
     const by = states.find((o) => o.status === 'delivered' && o.delivery.contact.key === s.delivery.contact.key)!.delivery.channel;
     journal.append({ kind: 'skipped', id: s.delivery.id, reason: `already reached by ${by}` });
   }
+  // The states are snapshots (src/core/delivery-table.ts): read them again after those records.
+  states = [...replayed.states.values()];
   // --retry-failed: after fixing what made them fail (a token, an address), try those again.
   const todo = states
     .filter((s) => s.status === 'pending' || s.status === 'attempting' || (flags.retryFailed && s.status === 'failed'))

@@ -41,12 +41,40 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   const tuning = parseTuning(flags);
   // A dry run never touches the queue, nor even reads its URL.
   const queue = live ? await queueFor(flags, strategy.kind) : undefined;
+  // Planned and reviewed in a function of its own: the contact list and the plan's lists
+  // (recipients, warnings) are let go before the first send, instead of living as long as it.
+  const { journal, config, runId, channels, radius, statusPage } = await planAndReview(scenarioName, flags, live, strategy, tuning.limits, queue !== undefined);
+  const out = createOutput({ ci: config.ci, mask: flags.mask ?? false });
+  const readDelivery = (place: RecordPlace) => plannedDelivery(journal.read(place) as Extract<JournalEntry, { kind: 'planned' }>);
+  // Where each planned record is, by channel: from the run state (typed arrays), not a list of places.
+  const planned = [...channels.keys()];
+  const source: DeliverySource = strategy.kind === 'all'
+    ? new Map(planned.map((channel) => [channel, lazily(plannedPlaces(journal, channel), readDelivery)]))
+    : planned.flatMap((channel) => [...plannedPlaces(journal, channel)].map(readDelivery)); // --strategy first needs each person's channels together
+  const totals = new Map([...channels].map(([channel, summary]) => [channel, summary.messages]));
+  if (queue) {
+    const { sendQueued } = await import('../queue/commands.js');
+    return sendQueued(queue, source as Map<ChannelName, Iterable<Delivery>>, {
+      config, journal, runId, strategy, out, json: flags.json ?? false, ...tuning, totals, detach: flags.detach ?? false,
+    });
+  }
+  const { exitCode } = await execute(source, {
+    config, journal, runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
+    ...(!live && { jsonExtra: { blastRadius: radius } }),
+  }, totals);
+  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, statusPage, live);
+  return exitCode;
+}
+
+async function planAndReview(
+  scenarioName: string, flags: SendFlags, live: boolean, strategy: ReturnType<typeof parseStrategy>, limits: Record<string, ChannelLimits>, queued: boolean,
+) {
   const inputs = loadInputs(flags, { live, strategy: strategy.kind });
   const scenario = findScenario(inputs.templates, scenarioName);
 
   // Only a live send given --status-page is news for the public page (a dry run told nobody).
   const publish = live && flags.statusPage !== undefined;
-  const { prepared, journal, places } = recordPlan(inputs, scenario, live, strategy, publish);
+  const { prepared, journal } = recordPlan(inputs, scenario, live, strategy, publish);
   if (publish && (inputs.groups.length > 0 || inputs.contactNames.length > 0)) {
     prepared.notices.push({
       where: '--status-page',
@@ -55,7 +83,7 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
   }
   let radius: BlastRadius;
   try {
-    radius = await review(prepared, flags, live, tuning.limits, queue !== undefined);
+    radius = await review(prepared, flags, live, limits, queued);
   } catch (error) {
     journal.discard(); // nothing was sent: no run to remember
     throw error;
@@ -67,24 +95,10 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
       reason: `no address on ${prepared.channels.map((ch) => ch.name).join(', ')}`,
     });
   }
-  const out = createOutput({ ci: prepared.config.ci, mask: flags.mask ?? false });
-  const readDelivery = (place: RecordPlace) => plannedDelivery(journal.read(place) as Extract<JournalEntry, { kind: 'planned' }>);
-  const source: DeliverySource = strategy.kind === 'all'
-    ? new Map([...places].map(([channel, list]) => [channel, lazily(list, readDelivery)]))
-    : [...places.values()].flat().map(readDelivery); // --strategy first needs each person's channels together
-  const totals = new Map([...prepared.plan.channels].map(([channel, summary]) => [channel, summary.messages]));
-  if (queue) {
-    const { sendQueued } = await import('../queue/commands.js');
-    return sendQueued(queue, source as Map<ChannelName, Iterable<Delivery>>, {
-      config: prepared.config, journal, runId: prepared.runId, strategy, out, json: flags.json ?? false, ...tuning, totals, detach: flags.detach ?? false,
-    });
-  }
-  const { exitCode } = await execute(source, {
-    config: prepared.config, journal, runId: prepared.runId, dryRun: !live, strategy, out, json: flags.json ?? false, ...tuning,
-    ...(!live && { jsonExtra: { blastRadius: radius } }),
-  }, totals);
-  if (flags.statusPage) await updateStatusPage(out, flags.statusPage, prepared, live);
-  return exitCode;
+  return {
+    journal, config: prepared.config, runId: prepared.runId, channels: prepared.plan.channels, radius,
+    statusPage: { locale: prepared.config.defaultLocale, templatesDir: prepared.templates.dir },
+  };
 }
 
 /**
@@ -95,7 +109,6 @@ export async function send(scenarioName: string, flags: SendFlags): Promise<numb
  */
 function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy: ReturnType<typeof parseStrategy>, publish: boolean) {
   let journal: Journal | undefined;
-  const places = new Map<ChannelName, RecordPlace[]>();
   try {
     const prepared = planScenario(inputs, scenario, {
       live,
@@ -113,14 +126,9 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           audit: auditHeader({ config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables }),
         });
       },
-      onDelivery: (delivery) => {
-        const place = journal!.appendPlanned(delivery, { buffered: true });
-        const list = places.get(delivery.channel);
-        if (list) list.push(place);
-        else places.set(delivery.channel, [place]);
-      },
+      onDelivery: (delivery) => void journal!.appendPlanned(delivery, { buffered: true }),
     });
-    return { prepared, journal: journal!, places };
+    return { prepared, journal: journal! };
   } catch (error) {
     journal?.discard();
     throw error;
@@ -128,8 +136,18 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
 }
 
 /** Read records back one at a time, as the channel asks for them. */
-function* lazily<T>(places: RecordPlace[], read: (place: RecordPlace) => T): Generator<T> {
+function* lazily<T>(places: Iterable<RecordPlace>, read: (place: RecordPlace) => T): Generator<T> {
   for (const place of places) yield read(place);
+}
+
+/** Where the planned records of one channel are, in plan order (a scan of the compact run state). */
+function* plannedPlaces(journal: Journal, channel: ChannelName): Generator<RecordPlace> {
+  const table = journal.state.states;
+  for (let i = 0; i < table.size; i++) {
+    if (table.channelOf(i) !== channel) continue;
+    const place = table.placeOf(i);
+    if (place) yield place;
+  }
 }
 
 /** Everything between the plan and the first send: problems, summary, credentials, confirmation. */
@@ -164,10 +182,10 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean, limit
 }
 
 /** Regenerate the status page from the journal right after the send, so the page and the messages never disagree. */
-async function updateStatusPage(out: Output, outDir: string, prepared: Prepared, live: boolean): Promise<void> {
+async function updateStatusPage(out: Output, outDir: string, page: { locale: string; templatesDir: string }, live: boolean): Promise<void> {
   const { writeStatusPage } = await import('../core/status-page.js');
   try {
-    const { state, warnings } = await writeStatusPage({ outDir, locale: prepared.config.defaultLocale, templatesDir: prepared.templates.dir });
+    const { state, warnings } = await writeStatusPage({ outDir, locale: page.locale, templatesDir: page.templatesDir });
     for (const warning of warnings) out.line(out.color.yellow(`! ${warning}`));
     out.line(`Status page updated in ${outDir} (${state}${live ? '' : '; a dry run is never published'}).`);
   } catch (error) {

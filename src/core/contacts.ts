@@ -90,21 +90,6 @@ export function sniffDelimiter(headerLine: string): string {
 }
 
 export function parseContacts(text: string, fileName: string, options: ContactOptions): ContactList {
-  let rows: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    rows = parse(text, {
-      bom: true,
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      delimiter: detectDelimiter(text.replace(/^\uFEFF/, '')),
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
-      info: true,
-    }) as typeof rows;
-  } catch (error) {
-    const err = error as { lines?: number; message: string };
-    throw new UserError(`${fileName}:${err.lines ?? 1}: this is not a readable CSV file (${err.message}); export it again as CSV.`);
-  }
   const header = firstHeader(text);
   const columns = addressColumns(options.channels);
   if (!header.includes('name') || !columns.some((c) => header.includes(c.name))) {
@@ -117,14 +102,16 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
   const byPhone = new Map<string, Contact>();
   const byEmail = new Map<string, Contact>();
   const byName = new Map<string, Contact>();
-  for (const { record, info } of rows) {
-    // info.lines is where the record ends: step back over newlines inside its cells.
-    const line = info.lines - Object.values(record).reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
+  // Each record is taken as the parser reads it (on_record), so the parsed rows of a large
+  // list (and their line info) are never all in memory beside the contacts made from them.
+  const take = (record: Record<string, string>, lines: number) => {
+    // `lines` is where the record ends: step back over newlines inside its cells.
+    const line = lines - Object.values(record).reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
     const where = `${fileName}:${line}`;
     const result = toContact(record, line, options, columns);
     if (typeof result === 'string') {
       list.invalid.push({ where, message: result, group: 'contacts' });
-      continue;
+      return;
     }
     const { phone, email } = result.columns;
     const twin = (phone && byPhone.get(phone)) || (email && byEmail.get(email));
@@ -140,6 +127,23 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
     const kept = twin || result;
     if (kept.columns.phone) byPhone.set(kept.columns.phone, kept);
     if (kept.columns.email) byEmail.set(kept.columns.email, kept);
+  };
+  try {
+    parse(text, {
+      bom: true,
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      delimiter: detectDelimiter(text.replace(/^\uFEFF/, '')),
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      on_record: (record: Record<string, string>, context: { lines: number }) => {
+        take(record, context.lines);
+        return null; // nothing kept by the parser
+      },
+    });
+  } catch (error) {
+    const err = error as { lines?: number; message: string };
+    throw new UserError(`${fileName}:${err.lines ?? 1}: this is not a readable CSV file (${err.message}); export it again as CSV.`);
   }
   if (list.contacts.length === 0 && list.invalid.length === 0) {
     throw new UserError(`${fileName} has a header but no contacts; add one row per person.`);

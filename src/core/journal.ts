@@ -45,6 +45,7 @@ import {
 import { join, sep } from 'node:path';
 import { UserError } from '../errors.js';
 import { linkHash, messageDigest, type MessageBody } from './chain.js';
+import { DeliveryTable, type RecordPlace } from './delivery-table.js';
 import { MessageStore, storePathFor, type BodyPlace } from './message-store.js';
 import type { Delivery } from './plan.js';
 import { resolveRun, runsDirProblem } from './runs.js';
@@ -148,12 +149,11 @@ export type NewEntry = WithoutStamp<JournalEntry>;
 
 /** Buffered records are written in chunks of about this size. */
 const FLUSH_BYTES = 64 * 1024;
+/** Planned records are read back this many bytes at a time. */
+const READ_AHEAD_BYTES = 64 * 1024;
 
 /** Where one record sits in the journal file, to read it back without holding it in memory. */
-export interface RecordPlace {
-  offset: number;
-  length: number;
-}
+export type { RecordPlace } from './delivery-table.js';
 
 export class Journal {
   private fd: number | undefined;
@@ -176,6 +176,12 @@ export class Journal {
    */
   constructor(public path: string, previous: Replayed = replay([]), { messages = false } = {}) {
     this.state = previous;
+    // Who and where of a delivery are read back from its planned record when a report asks.
+    previous.states.reader = (place) => {
+      if (this.fd === undefined) return readRecordAt(this.path, place);
+      this.flush();
+      return parseRecord(this.rawLine(place));
+    };
     this.nextSeq = (previous.lastSeq ?? previous.records) + 1;
     try {
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
@@ -209,8 +215,18 @@ export class Journal {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
     // Planned records carry no time: they are written in one pass, at the time of the run record.
     const at = entry.kind === 'planned' ? undefined : new Date().toISOString();
-    const record = { ...(at && { at }), seq: this.nextSeq++, ...(this.prev !== undefined && { prev: this.prev }), ...entry } as JournalEntry;
-    const json = JSON.stringify(record);
+    const seq = this.nextSeq++;
+    let record: JournalEntry;
+    let json: string;
+    if ('at' in entry || 'seq' in entry || 'prev' in entry) {
+      // A record relayed as it is (a worker's, through the queue): its own fields win, in place.
+      record = { ...(at && { at }), seq, ...(this.prev !== undefined && { prev: this.prev }), ...entry } as JournalEntry;
+      json = JSON.stringify(record);
+    } else {
+      // The same line, without building a second object per record: the stamp, then the entry.
+      json = `{${at ? `"at":"${at}",` : ''}"seq":${seq},${this.prev !== undefined ? `"prev":${JSON.stringify(this.prev)},` : ''}${JSON.stringify(entry).slice(1)}`;
+      record = entry as JournalEntry;
+    }
     // The run record of a new journal starts the chain when it carries the audit header.
     if (this.prev !== undefined || (entry.kind === 'run' && entry.audit)) this.prev = linkHash(json);
     const line = json + '\n';
@@ -224,7 +240,8 @@ export class Journal {
       this.flush();
       writeSync(this.fd, line);
     }
-    apply(this.state, record);
+    apply(this.state, record, place, false);
+    this.state.lastSeq = Math.max(this.state.lastSeq ?? 0, seq);
     return place;
   }
 
@@ -254,9 +271,28 @@ export class Journal {
     this.pendingBytes = 0;
   }
 
+  /** Bytes read ahead: sending reads planned records back in plan order, next to each other. */
+  private ahead: { offset: number; bytes: Buffer } | undefined;
+
   private rawLine(place: RecordPlace): Buffer {
-    const buffer = Buffer.alloc(place.length);
-    const read = readSync(this.fd!, buffer, 0, place.length, place.offset);
+    let buffer: Buffer;
+    let read: number;
+    const cached = this.ahead;
+    if (cached && place.offset >= cached.offset && place.offset + place.length <= cached.offset + cached.bytes.length) {
+      // Records are only ever appended: bytes once written never change, so a cached chunk stays true.
+      const start = place.offset - cached.offset;
+      buffer = cached.bytes.subarray(start, start + place.length);
+      read = place.length;
+    } else if (place.length < READ_AHEAD_BYTES / 4) {
+      const chunk = Buffer.allocUnsafe(READ_AHEAD_BYTES);
+      const got = readSync(this.fd!, chunk, 0, READ_AHEAD_BYTES, place.offset);
+      this.ahead = { offset: place.offset, bytes: chunk.subarray(0, got) };
+      buffer = chunk.subarray(0, Math.min(got, place.length));
+      read = buffer.length;
+    } else {
+      buffer = Buffer.alloc(place.length);
+      read = readSync(this.fd!, buffer, 0, place.length, place.offset);
+    }
     let end = read;
     while (end > 0 && (buffer[end - 1] === 0x0a || buffer[end - 1] === 0x0d)) end -= 1;
     return buffer.subarray(0, end);
@@ -582,12 +618,25 @@ function salvage(raw: RawLine): Omit<Damage, 'line' | 'problem'> {
 /** Fold a run's journal (found with `resolveRun`) into its state, reading it as a stream. */
 export function readRun(path: string): Replayed {
   const replayed = replay([]);
+  replayed.states.reader = (place) => readRecordAt(path, place);
   for (const item of journalItems(path)) {
     if ('damage' in item) applyDamage(replayed, item.damage);
     else apply(replayed, item.entry, item.place);
   }
   return replayed;
 }
+
+/** One record of a journal file, by place (who and where, for a report): undefined when it is not one. */
+function readRecordAt(path: string, place: RecordPlace): JournalEntry | undefined {
+  // One descriptor per journal for the life of the process: a report of a large failed run
+  // reads tens of thousands of records back, and a journal is never deleted while in use.
+  let fd = readers.get(path);
+  if (fd === undefined) readers.set(path, (fd = openSync(path, 'r')));
+  const buffer = Buffer.alloc(place.length);
+  const read = readSync(fd, buffer, 0, place.length, place.offset);
+  return parseRecord(buffer.subarray(0, read));
+}
+const readers = new Map<string, number>();
 
 /**
  * The first record of a journal, and nothing more: enough to know what the run was (a
@@ -626,33 +675,7 @@ export function readJournal(runId: string, cwd = process.cwd()): ReadBackEntry[]
 
 // ───────────────────────────── the state of a run ─────────────────────────────
 
-export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
-
-/** What the state keeps of a delivery: enough to report it. The message itself stays in the file. */
-export interface DeliveryInfo {
-  id: string;
-  channel: ChannelName;
-  contact: Delivery['contact'];
-  to: string;
-}
-
-export interface DeliveryState {
-  delivery: DeliveryInfo;
-  status: DeliveryStatus;
-  attempts: number;
-  reason?: string;
-  /** An attempt's outcome is unknown (crash mid-send, timeout): a later send may duplicate it. */
-  uncertain: boolean;
-  /** Delivered after an attempt whose outcome was unknown: it may have arrived twice. */
-  mayBeDuplicated: boolean;
-  /** Where its planned record is in the file (set when read from a file, to send it again). */
-  place?: RecordPlace;
-  /**
-   * A record about it is damaged (this line): unless a later record settles it, its
-   * outcome is unknown — it is "attempting", as if the process had died mid-send.
-   */
-  damagedLine?: number;
-}
+export type { DeliveryInfo, DeliveryState, DeliveryStatus } from './delivery-table.js';
 
 /** A planned delivery whose record is damaged: it cannot be sent again, but it is never forgotten. */
 export interface LostDelivery {
@@ -667,7 +690,8 @@ export interface LostDelivery {
 
 export interface Replayed {
   run?: RunInfo;
-  states: Map<string, DeliveryState>;
+  /** Every planned delivery's state, compactly (src/core/delivery-table.ts); read it like a Map. */
+  states: DeliveryTable;
   unreachable: Extract<JournalEntry, { kind: 'unreachable' }>[];
   finished: boolean;
   /** Records read (damaged lines aside). */
@@ -683,19 +707,20 @@ export interface Replayed {
 
 /** Fold records into the current state of each delivery, in plan order. */
 export function replay(entries: Iterable<JournalEntry>): Replayed {
-  const replayed: Replayed = { states: new Map(), unreachable: [], finished: false, records: 0, damaged: [], lost: [] };
+  const replayed: Replayed = { states: new DeliveryTable(), unreachable: [], finished: false, records: 0, damaged: [], lost: [] };
   for (const entry of entries) apply(replayed, entry);
   return replayed;
 }
 
 /** One step of the fold; the writer applies it too, so a live report and a replayed one agree. */
-export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPlace): void {
+export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPlace, showPlace = true): void {
   replayed.records += 1;
   if (entry.seq !== undefined) replayed.lastSeq = Math.max(replayed.lastSeq ?? 0, entry.seq);
-  if (place) replayed.lastPlace = place;
-  const state = 'id' in entry ? replayed.states.get(entry.id) : undefined;
+  if (place && showPlace) replayed.lastPlace = place;
+  const table = replayed.states;
   const ownId = entry.kind === 'planned' || entry.kind === 'reminder' || entry.kind === 'escalation'; // ids that are not of a planned delivery
-  if ('id' in entry && !state && !ownId && replayed.lost.length > 0) return applyToLost(replayed, entry);
+  const i = 'id' in entry && !ownId ? table.ordinal(entry.id) : undefined;
+  if ('id' in entry && i === undefined && !ownId && replayed.lost.length > 0) return applyToLost(replayed, entry);
   switch (entry.kind) {
     case 'run': {
       const { kind: _k, at: _a, seq: _s, ...info } = entry;
@@ -703,34 +728,38 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
       break;
     }
     case 'planned': {
-      // Kept small on purpose: over 100,000 contacts × 4 channels every byte here counts.
+      // Kept small on purpose (typed arrays): over 1,000,000 contacts × 4 channels every byte here counts.
       const delivery = { id: entry.id, channel: entry.channel, contact: entry.contact, to: entry.to ?? entry.message?.to ?? '' };
-      replayed.states.set(entry.id, {
-        delivery, status: 'pending', attempts: 0, uncertain: false, mayBeDuplicated: false, ...(place && { place }),
-      });
+      table.add(delivery, place, showPlace);
       break;
     }
     case 'attempting':
-      if (!state) break;
-      if (state.status === 'attempting') state.uncertain = true; // the previous attempt never finished
-      state.status = 'attempting';
-      state.attempts = entry.attempt;
+      if (i === undefined) break;
+      if (table.statusOf(i) === 'attempting') table.setUncertain(i); // the previous attempt never finished
+      table.setStatus(i, 'attempting');
+      table.setAttempts(i, entry.attempt);
       break;
     case 'delivered':
       // (A dry run records no "attempting" before it: the attempt count comes from here.)
-      if (!state) break;
+      if (i === undefined) break;
       // An attempt started (or left unknown by a damaged record) and a later attempt, with
       // no "attempting" of its own (a dry run writes none), delivered: it may be the second.
-      if (state.status === 'attempting' && entry.attempt > state.attempts) state.uncertain = true;
-      Object.assign(state, { status: 'delivered', reason: undefined, mayBeDuplicated: state.uncertain, attempts: entry.attempt });
+      if (table.statusOf(i) === 'attempting' && entry.attempt > table.attemptsOf(i)) table.setUncertain(i);
+      table.setStatus(i, 'delivered');
+      table.setReason(i, undefined);
+      table.setDuplicated(i, table.isUncertain(i));
+      table.setAttempts(i, entry.attempt);
       break;
     case 'failed':
-      if (!state) break;
-      Object.assign(state, { status: entry.final ? 'failed' : 'pending', reason: entry.reason });
-      if (entry.outcomeUnknown) state.uncertain = true;
+      if (i === undefined) break;
+      table.setStatus(i, entry.final ? 'failed' : 'pending');
+      table.setReason(i, entry.reason);
+      if (entry.outcomeUnknown) table.setUncertain(i);
       break;
     case 'skipped':
-      if (state) Object.assign(state, { status: 'skipped', reason: entry.reason });
+      if (i === undefined) break;
+      table.setStatus(i, 'skipped');
+      table.setReason(i, entry.reason);
       break;
     case 'unreachable':
       replayed.unreachable.push(entry);
@@ -739,7 +768,7 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
       replayed.finished = !entry.interrupted;
       break;
     case 'receipt':
-      if (state && entry.status !== 'delivered') reopenAfterLoss(replayed, state, entry.reason ?? entry.status);
+      if (i !== undefined && entry.status !== 'delivered') reopenAfterLoss(replayed, i, entry.reason ?? entry.status);
       break;
   }
 }
@@ -749,13 +778,16 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
  * delivered. With --strategy first the person's next channels, skipped because this one
  * "reached" them, are due again — for the next roll-call poll or `notify resume`.
  */
-function reopenAfterLoss(replayed: Replayed, state: DeliveryState, reason: string): void {
-  Object.assign(state, { status: 'failed', reason });
+function reopenAfterLoss(replayed: Replayed, i: number, reason: string): void {
+  const table = replayed.states;
+  table.setStatus(i, 'failed');
+  table.setReason(i, reason);
   if (replayed.run?.strategy !== 'first') return;
-  const key = state.delivery.contact.key;
-  for (const other of replayed.states.values()) {
-    if (other.delivery.contact.key === key && other.status === 'skipped' && other.reason?.startsWith('already reached by')) {
-      Object.assign(other, { status: 'pending', reason: undefined });
+  const contact = table.contactOf(i);
+  for (let other = 0; other < table.size; other++) {
+    if (table.contactOf(other) === contact && table.statusOf(other) === 'skipped' && table.reasonOf(other)?.startsWith('already reached by')) {
+      table.setStatus(other, 'pending');
+      table.setReason(other, undefined);
     }
   }
 }
@@ -776,10 +808,10 @@ function applyToLost(replayed: Replayed, entry: Extract<JournalEntry, { id: stri
 export function applyDamage(replayed: Replayed, damage: Damage): void {
   replayed.damaged.push(damage);
   if (damage.problem === 'out-of-order') return; // the record itself was read
-  const state = damage.id ? replayed.states.get(damage.id) : undefined;
-  if (state) {
-    state.damagedLine ??= damage.line;
-    if (state.status !== 'delivered') state.status = 'attempting';
+  const i = damage.id ? replayed.states.ordinal(damage.id) : undefined;
+  if (i !== undefined) {
+    replayed.states.setDamagedLine(i, damage.line);
+    if (replayed.states.statusOf(i) !== 'delivered') replayed.states.setStatus(i, 'attempting');
     return;
   }
   if (damage.kind === 'planned') {

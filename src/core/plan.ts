@@ -3,7 +3,7 @@
  * sends nothing, and it is complete before dispatch starts — every message rendered and
  * checked, every problem collected (not just the first).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Channel, CheckLimits } from './channel.js';
 import { BlastTally } from './blast-radius.js';
 import { addressColumns } from './contacts.js';
@@ -80,7 +80,7 @@ export interface Plan {
 }
 
 export function deliveryId(runId: string, contactKey: string, channel: string): string {
-  return createHash('sha256').update(`${runId}\0${contactKey}\0${channel}`).digest('hex').slice(0, 24);
+  return hash('sha256', `${runId}\0${contactKey}\0${channel}`, 'hex').slice(0, 24);
 }
 
 /**

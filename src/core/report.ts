@@ -43,29 +43,40 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     channels, people: { targeted: 0, reached: 0, notReached: 0 }, failures: [], notReached: [], mayBeDuplicated: [],
     damaged: replayed.damaged.map((d) => describeDamage(d, replayed)),
   };
-  for (const state of replayed.states.values()) {
-    const { delivery } = state;
-    const counts = (channels[delivery.channel] ??= { planned: 0, delivered: 0, failed: 0, pending: 0, skipped: 0 });
+  // By ordinal, from the compact state: who and where are read back only for those the report names.
+  type Person = { name: string; line?: number; reached: boolean; reasons: string[]; first?: number };
+  const table = replayed.states;
+  const people = byPerson as Map<string, Person>;
+  for (let i = 0; i < table.size; i++) {
+    const channel = table.channelOf(i);
+    const status = table.statusOf(i);
+    const counts = (channels[channel] ??= { planned: 0, delivered: 0, failed: 0, pending: 0, skipped: 0 });
     counts.planned += 1;
-    counts[countKey(state)] += 1;
-    if (state.status === 'pending' || state.status === 'attempting') report.complete = false;
-    if (state.status === 'failed') {
+    counts[status === 'attempting' ? 'pending' : status] += 1;
+    if (status === 'pending' || status === 'attempting') report.complete = false;
+    if (status === 'failed') {
+      const delivery = table.infoOf(i);
       report.failures.push({
-        contact: delivery.contact.name, channel: delivery.channel, to: delivery.to,
-        reason: state.reason ?? 'unknown', attempts: state.attempts,
+        contact: delivery.contact.name, channel, to: delivery.to,
+        reason: table.reasonOf(i) ?? 'unknown', attempts: table.attemptsOf(i),
       });
     }
-    if (state.mayBeDuplicated) report.mayBeDuplicated.push({ contact: delivery.contact.name, channel: delivery.channel });
-    if (delivery.contact.key.startsWith('broadcast:')) continue;
-    const person = byPerson.get(delivery.contact.key) ?? {
-      name: delivery.contact.name, reached: false, reasons: [], ...(delivery.contact.line && { line: delivery.contact.line }),
-    };
-    byPerson.set(delivery.contact.key, person);
+    if (table.isDuplicated(i)) report.mayBeDuplicated.push({ contact: table.infoOf(i).contact.name, channel });
+    if (table.isBroadcast(i)) continue;
+    const key = table.contactKeyOf(i);
+    let person = people.get(key);
+    if (!person) people.set(key, (person = { name: '', reached: false, reasons: [], first: i }));
     // Only a delivery reaches someone. A skip is no proof: --strategy first skips because
     // another channel delivered (that one marks the person reached), but --skip-unknown
     // skips a message that may never have arrived.
-    if (state.status === 'delivered') person.reached = true;
-    else person.reasons.push(`${delivery.channel}: ${whyNotDelivered(state)}`);
+    if (status === 'delivered') person.reached = true;
+    else person.reasons.push(`${channel}: ${whyNotDelivered({ status, reason: table.reasonOf(i), damagedLine: table.damagedLineOf(i) })}`);
+  }
+  for (const person of people.values()) {
+    if (person.first === undefined || person.reached) continue;
+    const { contact } = table.infoOf(person.first);
+    person.name = contact.name;
+    if (contact.line) person.line = contact.line;
   }
   // Planned messages whose record is damaged: they cannot be sent again, and are never forgotten.
   for (const lost of replayed.lost) {
@@ -101,7 +112,7 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
 const LOST_REASON = (line: number) =>
   `its planned record (journal line ${line}) cannot be read, so the message cannot be sent again: reach them another way`;
 
-function whyNotDelivered(state: DeliveryState): string {
+function whyNotDelivered(state: Pick<DeliveryState, 'status' | 'reason' | 'damagedLine'>): string {
   switch (state.status) {
     case 'failed':
     case 'skipped':
@@ -113,10 +124,6 @@ function whyNotDelivered(state: DeliveryState): string {
     default:
       return 'not sent yet';
   }
-}
-
-function countKey(state: DeliveryState): keyof Omit<ChannelCounts, 'planned'> {
-  return state.status === 'attempting' ? 'pending' : state.status;
 }
 
 /** One damaged line, and what it means for the deliveries, in words. */

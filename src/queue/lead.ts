@@ -219,12 +219,13 @@ export { aliveWorkers };
 function absorb(journal: Journal, streamId: string, json: string, onRecord?: (channel: ChannelName, status: Status) => void): string | undefined {
   const record = { ...JSON.parse(json), [EVENT_FIELD]: streamId } as JournalEntry;
   journal.append(record as NewEntry);
-  const state = 'id' in record ? journal.state.states.get(record.id) : undefined;
-  if (!state) return undefined;
+  // The compact state, by ordinal: no need to read the delivery's who and where back.
+  const ordinal = 'id' in record ? journal.state.states.ordinal(record.id) : undefined;
+  if (ordinal === undefined || !('id' in record)) return undefined;
   const outcome: Status | undefined = record.kind === 'delivered' ? 'delivered' : record.kind === 'skipped' ? 'skipped'
     : record.kind === 'failed' ? (record.final ? 'failed' : 'retrying') : undefined;
-  if (outcome) onRecord?.(state.delivery.channel, outcome);
-  return outcome && outcome !== 'retrying' ? state.delivery.id : undefined;
+  if (outcome) onRecord?.(journal.state.states.channelOf(ordinal), outcome);
+  return outcome && outcome !== 'retrying' ? record.id : undefined;
 }
 
 /** The last stream id the journal holds (records carry it in `queueEvent`). */

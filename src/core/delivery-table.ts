@@ -1,0 +1,321 @@
+/**
+ * The state of every delivery of a run, compactly: typed arrays indexed by the delivery's
+ * ordinal (its place in the plan) instead of one object per delivery. A dry run of
+ * 100,000 contacts has 400,000 deliveries; as objects (state, delivery, contact, place,
+ * id string, map entry) they held about 600 bytes each and the run state alone went past
+ * 200 MB. Here a delivery costs about 45 bytes: status, attempts, flags, channel, contact
+ * ordinal, reason index, where its planned record is, and its id (24 hex characters kept
+ * as three 32-bit words in an open-addressing table; other ids fall back to a Map).
+ *
+ * What is not kept: the contact's name and line and the address (`to`). They are in the
+ * planned record, and are read back from the journal file when asked for (a report's
+ * failures and people not reached, a resume's deliveries) — few, compared with all of them.
+ * Deliveries folded without a place in a file (`replay` of records in memory) keep them
+ * in a side table.
+ *
+ * Contact keys are kept once per contact: the plan writes a contact's deliveries one after
+ * the other, so a planned record with the same key as the one before is the same person.
+ *
+ * `get`, `values`, `keys` and iteration give `DeliveryState` objects made on demand, so
+ * readers use it like the Map it replaces; they are snapshots (change the state by
+ * appending records to the journal, as always).
+ */
+import type { ChannelName } from './types.js';
+
+export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
+const STATUSES: DeliveryStatus[] = ['pending', 'attempting', 'delivered', 'failed', 'skipped'];
+const STATUS_CODE: Record<DeliveryStatus, number> = { pending: 0, attempting: 1, delivered: 2, failed: 3, skipped: 4 };
+
+export interface RecordPlace {
+  offset: number;
+  length: number;
+}
+
+/** What the state keeps of a delivery: enough to report it. The message itself stays in the file. */
+export interface DeliveryInfo {
+  id: string;
+  channel: ChannelName;
+  contact: { key: string; name: string; line?: number };
+  to: string;
+}
+
+export interface DeliveryState {
+  delivery: DeliveryInfo;
+  status: DeliveryStatus;
+  attempts: number;
+  reason?: string;
+  /** An attempt's outcome is unknown (crash mid-send, timeout): a later send may duplicate it. */
+  uncertain: boolean;
+  /** Delivered after an attempt whose outcome was unknown: it may have arrived twice. */
+  mayBeDuplicated: boolean;
+  /** Where its planned record is in the file (set when read from a file, to send it again). */
+  place?: RecordPlace;
+  /**
+   * A record about it is damaged (this line): unless a later record settles it, its
+   * outcome is unknown — it is "attempting", as if the process had died mid-send.
+   */
+  damagedLine?: number;
+}
+
+/** Reads a planned record back from the journal (its line, parsed). */
+export type RecordReader = (place: RecordPlace) => object | undefined;
+type PlannedFields = { id?: string; to?: string; message?: { to?: string }; contact?: DeliveryInfo['contact'] };
+
+const UNCERTAIN = 1;
+const DUPLICATED = 2;
+/** The place came from reading the file (readRun): shown in the state, for resume. */
+const PLACE_SHOWN = 4;
+const BROADCAST = 8;
+
+const HEX24 = /^[0-9a-f]{24}$/;
+
+function grow<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array | Int32Array>(array: T, size: number): T {
+  if (size <= array.length) return array;
+  const next = new (array.constructor as new (n: number) => T)(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+export class DeliveryTable {
+  private n = 0;
+  private status = new Uint8Array(1024);
+  private attempts = new Uint16Array(1024);
+  private flags = new Uint8Array(1024);
+  private channel = new Uint8Array(1024);
+  private contact = new Uint32Array(1024);
+  private reason = new Uint32Array(1024); // 0 = none, else index + 1 into reasons
+  private offset = new Float64Array(1024);
+  private length = new Uint32Array(1024); // 0 = no place
+  /** Ids of 24 hex characters, as three 32-bit words per ordinal. */
+  private idWords = new Uint32Array(1024 * 3);
+  /** Open addressing: slot → ordinal + 1 (0 = empty). */
+  private slots = new Uint32Array(4096);
+  /** Other ids (older journals, tests): id → ordinal; and ordinal → id. */
+  private otherIds = new Map<string, number>();
+  private otherById = new Map<number, string>();
+  private channels: ChannelName[] = [];
+  private contactKeys: string[] = [];
+  private lastKey: string | undefined;
+  private reasons: string[] = [];
+  private reasonIndex = new Map<string, number>();
+  private damaged = new Map<number, number>();
+  /** Deliveries without a place in a file: what cannot be read back. */
+  private inMemory = new Map<number, DeliveryInfo>();
+
+  /** How a planned record is read back from its file (set by the journal or by readRun). */
+  reader: RecordReader | undefined;
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Add a planned delivery; returns its ordinal (an id planned twice keeps its first ordinal, updated). */
+  add(info: DeliveryInfo, place: RecordPlace | undefined, showPlace: boolean): number {
+    let i = this.ordinal(info.id);
+    if (i === undefined) {
+      i = this.n++;
+      this.ensure(this.n);
+      this.storeId(info.id, i);
+    }
+    this.status[i] = 0;
+    this.attempts[i] = 0;
+    this.reason[i] = 0;
+    this.damaged.delete(i);
+    this.flags[i] = (showPlace && place ? PLACE_SHOWN : 0) | (info.contact.key.startsWith('broadcast:') ? BROADCAST : 0);
+    let c = this.channels.indexOf(info.channel);
+    if (c === -1) c = this.channels.push(info.channel) - 1;
+    this.channel[i] = c;
+    if (info.contact.key !== this.lastKey) {
+      this.contactKeys.push(info.contact.key);
+      this.lastKey = info.contact.key;
+    }
+    this.contact[i] = this.contactKeys.length - 1;
+    if (place) {
+      this.offset[i] = place.offset;
+      this.length[i] = place.length;
+      this.inMemory.delete(i);
+    } else {
+      this.length[i] = 0;
+      this.inMemory.set(i, info);
+    }
+    return i;
+  }
+
+  private ensure(size: number): void {
+    if (size <= this.status.length) return;
+    this.status = grow(this.status, size);
+    this.attempts = grow(this.attempts, size);
+    this.flags = grow(this.flags, size);
+    this.channel = grow(this.channel, size);
+    this.contact = grow(this.contact, size);
+    this.reason = grow(this.reason, size);
+    this.offset = grow(this.offset, size);
+    this.length = grow(this.length, size);
+    this.idWords = grow(this.idWords, this.status.length * 3);
+  }
+
+  private storeId(id: string, i: number): void {
+    if (!HEX24.test(id)) {
+      this.otherIds.set(id, i);
+      this.otherById.set(i, id);
+      return;
+    }
+    this.idWords[i * 3] = parseInt(id.slice(0, 8), 16);
+    this.idWords[i * 3 + 1] = parseInt(id.slice(8, 16), 16);
+    this.idWords[i * 3 + 2] = parseInt(id.slice(16, 24), 16);
+    // Keep the table at most half full.
+    if ((this.n - this.otherIds.size) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.insertSlot(i);
+  }
+
+  private insertSlot(i: number): void {
+    const mask = this.slots.length - 1;
+    let s = this.idWords[i * 3]! & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = i + 1;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Uint32Array(size);
+    for (let i = 0; i < this.n; i++) if (!this.otherById.has(i)) this.insertSlot(i);
+  }
+
+  /** The ordinal of a delivery id, if it was planned. */
+  ordinal(id: string): number | undefined {
+    if (!HEX24.test(id)) return this.otherIds.get(id);
+    const a = parseInt(id.slice(0, 8), 16);
+    const b = parseInt(id.slice(8, 16), 16);
+    const c = parseInt(id.slice(16, 24), 16);
+    const mask = this.slots.length - 1;
+    for (let s = a & mask; this.slots[s] !== 0; s = (s + 1) & mask) {
+      const i = this.slots[s]! - 1;
+      if (this.idWords[i * 3] === a && this.idWords[i * 3 + 1] === b && this.idWords[i * 3 + 2] === c) return i;
+    }
+    return undefined;
+  }
+
+  idOf(i: number): string {
+    const other = this.otherById.get(i);
+    if (other !== undefined) return other;
+    const hex = (w: number) => w.toString(16).padStart(8, '0');
+    return hex(this.idWords[i * 3]!) + hex(this.idWords[i * 3 + 1]!) + hex(this.idWords[i * 3 + 2]!);
+  }
+
+  // ── the fold's steps ──
+  statusOf(i: number): DeliveryStatus {
+    return STATUSES[this.status[i]!]!;
+  }
+  setStatus(i: number, status: DeliveryStatus): void {
+    this.status[i] = STATUS_CODE[status];
+  }
+  attemptsOf(i: number): number {
+    return this.attempts[i]!;
+  }
+  setAttempts(i: number, attempts: number): void {
+    this.attempts[i] = Math.min(attempts, 0xffff);
+  }
+  isUncertain(i: number): boolean {
+    return (this.flags[i]! & UNCERTAIN) !== 0;
+  }
+  setUncertain(i: number): void {
+    this.flags[i]! |= UNCERTAIN;
+  }
+  isDuplicated(i: number): boolean {
+    return (this.flags[i]! & DUPLICATED) !== 0;
+  }
+  setDuplicated(i: number, value: boolean): void {
+    this.flags[i] = value ? this.flags[i]! | DUPLICATED : this.flags[i]! & ~DUPLICATED;
+  }
+  isBroadcast(i: number): boolean {
+    return (this.flags[i]! & BROADCAST) !== 0;
+  }
+  reasonOf(i: number): string | undefined {
+    const r = this.reason[i]!;
+    return r === 0 ? undefined : this.reasons[r - 1];
+  }
+  setReason(i: number, reason: string | undefined): void {
+    if (reason === undefined) {
+      this.reason[i] = 0;
+      return;
+    }
+    let r = this.reasonIndex.get(reason);
+    if (r === undefined) {
+      r = this.reasons.push(reason);
+      this.reasonIndex.set(reason, r);
+    }
+    this.reason[i] = r;
+  }
+  damagedLineOf(i: number): number | undefined {
+    return this.damaged.get(i);
+  }
+  setDamagedLine(i: number, line: number): void {
+    if (!this.damaged.has(i)) this.damaged.set(i, line);
+  }
+  channelOf(i: number): ChannelName {
+    return this.channels[this.channel[i]!]!;
+  }
+  /** Same number, same person (broadcasts included: each is its own "contact"). */
+  contactOf(i: number): number {
+    return this.contact[i]!;
+  }
+  contactKeyOf(i: number): string {
+    return this.contactKeys[this.contact[i]!]!;
+  }
+  placeOf(i: number): RecordPlace | undefined {
+    return this.length[i] === 0 ? undefined : { offset: this.offset[i]!, length: this.length[i]! };
+  }
+
+  /** Who and where, read back from the planned record when it is not kept in memory. */
+  infoOf(i: number): DeliveryInfo {
+    const kept = this.inMemory.get(i);
+    if (kept) return kept;
+    const id = this.idOf(i);
+    const channel = this.channelOf(i);
+    const key = this.contactKeyOf(i);
+    const place = this.placeOf(i);
+    let record: PlannedFields | undefined;
+    try {
+      record = place && this.reader ? (this.reader(place) as PlannedFields | undefined) : undefined;
+    } catch {
+      record = undefined;
+    }
+    const contact = record?.contact && record.id === id ? record.contact : { key, name: key };
+    return { id, channel, contact: { key, name: contact.name, ...(contact.line !== undefined && { line: contact.line }) }, to: record?.to ?? record?.message?.to ?? '' };
+  }
+
+  /** The state of one delivery, as an object (made on demand). */
+  stateAt(i: number): DeliveryState {
+    const reason = this.reasonOf(i);
+    const damagedLine = this.damagedLineOf(i);
+    const place = (this.flags[i]! & PLACE_SHOWN) !== 0 ? this.placeOf(i) : undefined;
+    const state: DeliveryState = {
+      delivery: this.infoOf(i), status: this.statusOf(i), attempts: this.attemptsOf(i),
+      uncertain: this.isUncertain(i), mayBeDuplicated: this.isDuplicated(i),
+      ...(place && { place }),
+      reason,
+      ...(damagedLine !== undefined && { damagedLine }),
+    };
+    return state;
+  }
+
+  // ── the Map-like interface readers use ──
+  get(id: string): DeliveryState | undefined {
+    const i = this.ordinal(id);
+    return i === undefined ? undefined : this.stateAt(i);
+  }
+  has(id: string): boolean {
+    return this.ordinal(id) !== undefined;
+  }
+  *keys(): Generator<string> {
+    for (let i = 0; i < this.n; i++) yield this.idOf(i);
+  }
+  *values(): Generator<DeliveryState> {
+    for (let i = 0; i < this.n; i++) yield this.stateAt(i);
+  }
+  *entries(): Generator<[string, DeliveryState]> {
+    for (let i = 0; i < this.n; i++) yield [this.idOf(i), this.stateAt(i)];
+  }
+  [Symbol.iterator](): Generator<[string, DeliveryState]> {
+    return this.entries();
+  }
+}
