@@ -44,9 +44,28 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     damaged: replayed.damaged.map((d) => describeDamage(d, replayed)),
   };
   // By ordinal, from the compact state: who and where are read back only for those the report names.
+  // A person's deliveries are side by side in the plan: each is settled when the next person
+  // starts, and only those not reached are kept (a million people reached cost a set of keys).
   type Person = { name: string; line?: number; reached: boolean; reasons: string[]; first?: number };
   const table = replayed.states;
   const people = byPerson as Map<string, Person>;
+  const reachedKeys = new Set<string>();
+  let current: { key: string; person: Person } | undefined;
+  const settle = () => {
+    if (!current) return;
+    const { key, person } = current;
+    const earlier = people.get(key);
+    if (reachedKeys.has(key)) {
+      // seen before, reached then: nothing to add
+    } else if (earlier) {
+      if (person.reached) {
+        people.delete(key);
+        reachedKeys.add(key);
+      } else earlier.reasons.push(...person.reasons);
+    } else if (person.reached) reachedKeys.add(key);
+    else people.set(key, person);
+    current = undefined;
+  };
   for (let i = 0; i < table.size; i++) {
     const channel = table.channelOf(i);
     const status = table.statusOf(i);
@@ -64,14 +83,18 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     if (table.isDuplicated(i)) report.mayBeDuplicated.push({ contact: table.infoOf(i).contact.name, channel });
     if (table.isBroadcast(i)) continue;
     const key = table.contactKeyOf(i);
-    let person = people.get(key);
-    if (!person) people.set(key, (person = { name: '', reached: false, reasons: [], first: i }));
+    if (current?.key !== key) {
+      settle();
+      current = { key, person: { name: '', reached: false, reasons: [], first: i } };
+    }
+    const person = current.person;
     // Only a delivery reaches someone. A skip is no proof: --strategy first skips because
     // another channel delivered (that one marks the person reached), but --skip-unknown
     // skips a message that may never have arrived.
     if (status === 'delivered') person.reached = true;
     else person.reasons.push(`${channel}: ${whyNotDelivered({ status, reason: table.reasonOf(i), damagedLine: table.damagedLineOf(i) })}`);
   }
+  settle();
   for (const person of people.values()) {
     if (person.first === undefined || person.reached) continue;
     const { contact } = table.infoOf(person.first);
@@ -87,6 +110,7 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     }
     if (!lost.delivered) report.complete = false;
     const key = lost.contact?.key ?? `damaged:${lost.line}`;
+    if (reachedKeys.has(key)) continue; // reached on another channel: what was lost changes nothing for them
     const person = byPerson.get(key) ?? {
       name: lost.contact?.name ?? `unknown recipient (journal line ${lost.line})`, reached: false, reasons: [],
       ...(lost.contact?.line && { line: lost.contact.line }),
@@ -96,10 +120,13 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     else person.reasons.push(`${lost.channel ?? 'a channel'}: ${LOST_REASON(lost.line)}`);
   }
   for (const entry of replayed.unreachable) {
+    reachedKeys.delete(entry.contact.key);
     byPerson.set(entry.contact.key, {
       name: entry.contact.name, reached: false, reasons: [entry.reason], ...(entry.contact.line && { line: entry.contact.line }),
     });
   }
+  report.people.targeted += reachedKeys.size;
+  report.people.reached += reachedKeys.size;
   for (const person of byPerson.values()) {
     report.people.targeted += 1;
     if (person.reached) report.people.reached += 1;
