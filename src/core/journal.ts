@@ -151,6 +151,8 @@ export type NewEntry = WithoutStamp<JournalEntry>;
 const FLUSH_BYTES = 64 * 1024;
 /** Planned records are read back this many bytes at a time. */
 const READ_AHEAD_BYTES = 64 * 1024;
+/** Windows kept: more than the channels that read side by side. */
+const READ_AHEAD_WINDOWS = 16;
 
 /** Where one record sits in the journal file, to read it back without holding it in memory. */
 export type { RecordPlace } from './delivery-table.js';
@@ -271,14 +273,18 @@ export class Journal {
     this.pendingBytes = 0;
   }
 
-  /** Bytes read ahead: sending reads planned records back in plan order, next to each other. */
-  private ahead: { offset: number; bytes: Buffer } | undefined;
+  /**
+   * Bytes read ahead: sending reads planned records back in plan order, next to each other.
+   * One window per reader at least (each channel reads its own records, at its own pace), so
+   * a fast channel and a slow one do not evict each other's window on every record.
+   */
+  private readonly ahead: { offset: number; bytes: Buffer }[] = [];
 
   private rawLine(place: RecordPlace): Buffer {
     let buffer: Buffer;
     let read: number;
-    const cached = this.ahead;
-    if (cached && place.offset >= cached.offset && place.offset + place.length <= cached.offset + cached.bytes.length) {
+    const cached = this.ahead.find((w) => place.offset >= w.offset && place.offset + place.length <= w.offset + w.bytes.length);
+    if (cached) {
       // Records are only ever appended: bytes once written never change, so a cached chunk stays true.
       const start = place.offset - cached.offset;
       buffer = cached.bytes.subarray(start, start + place.length);
@@ -286,7 +292,8 @@ export class Journal {
     } else if (place.length < READ_AHEAD_BYTES / 4) {
       const chunk = Buffer.allocUnsafe(READ_AHEAD_BYTES);
       const got = readSync(this.fd!, chunk, 0, READ_AHEAD_BYTES, place.offset);
-      this.ahead = { offset: place.offset, bytes: chunk.subarray(0, got) };
+      this.ahead.push({ offset: place.offset, bytes: chunk.subarray(0, got) });
+      if (this.ahead.length > READ_AHEAD_WINDOWS) this.ahead.shift();
       buffer = chunk.subarray(0, Math.min(got, place.length));
       read = buffer.length;
     } else {
