@@ -425,6 +425,8 @@ export function planSender(flags: WatchFlags, out: Output): Sender {
       const before = new Set(listRuns());
       const exitCode = await send(scenario, {
         ...planFlags(flags), ...tuning(flags), yes: true, group: [group], channels: channels.join(','), var: toVarFlags(vars),
+        // Approved in advance in watch.yaml (the team alert, or `auto:`): nobody is there to type a count.
+        confirmThreshold: String(Number.MAX_SAFE_INTEGER),
       });
       const runId = listRuns().find((r) => !before.has(r) && r.includes(`-${scenario}-`));
       return { started: true, exitCode, ...(runId && { runId }) };

@@ -117,6 +117,14 @@ describe('notify watch decides with hysteresis and tells the crisis team only', 
     expect(received()).toEqual([]);
   });
 
+  it('a crisis team above the typed-confirmation threshold is alerted all the same: watch.yaml approved the send', async () => {
+    const big: Person[] = Array.from({ length: 60 }, (_, i) => ({ name: `Team ${i}`, groups: 'crisis-team', phone: phone(500 + i), locale: 'en' }));
+    writeFileSync(join(cwd, 'contacts.csv'), contactsCsv(big));
+    const down = await play(watcher(), [['down', 'down'], ['down', 'down'], ['down', 'down']]);
+    expect(down[2]!.actions[0]).toMatchObject({ kind: 'alert', started: true, exitCode: 0 });
+    expect(received().filter((m) => m.to.startsWith('sms:'))).toHaveLength(60);
+  });
+
   it('two probes failing 3 rounds of 4 alert the crisis team exactly once; 3 clean rounds send one "back up" message', async () => {
     const w = watcher();
     const down = await play(w, [['down', 'down'], ['down', 'down'], ['up', 'down'], ['down', 'down'], ['down', 'down'], ['down', 'down']]);
