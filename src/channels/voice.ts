@@ -14,6 +14,7 @@ import { PermanentError, RetryableError } from '../core/delivery-errors.js';
 import { phoneColumn } from '../core/phone.js';
 import type { Problem, Receipt, Rendered } from '../core/types.js';
 import { connectTwilio, twilioPrices, TWILIO_ENV, type TwilioConnection, type TwilioErrors, type Verdict } from './twilio-client.js';
+import { sleep } from '../core/sleep.js';
 
 /** Twilio refuses inline TwiML longer than this (error 32018); the message is said twice. */
 const maxTwimlChars = 4000;
@@ -186,18 +187,4 @@ async function finalStatus(twilio: TwilioConnection, call: CallInstance, signal:
 function outcome(call: CallInstance): Receipt {
   if (call.status === 'completed') return { providerId: call.sid, detail: `answered; the call lasted ${call.duration ?? '?'} s` };
   throw new PermanentError(UNANSWERED[call.status] ?? `the call ended with status "${call.status}"`, `call-${call.status}`);
-}
-
-/** Wait, but no longer than the signal allows. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms === 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

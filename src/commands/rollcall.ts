@@ -17,6 +17,7 @@ import { EXIT, UserError } from '../errors.js';
 import { createOutput, write, type Output } from '../output.js';
 import { connectPollers, pollOnce, type Pollers } from './rollcall-poll.js';
 import { followUp, parseFollowUp, type FollowUpFlags } from './rollcall-send.js';
+import { sleep } from '../core/sleep.js';
 
 export interface RollcallFlags extends FollowUpFlags {
   json?: boolean;
@@ -184,15 +185,3 @@ function showWatch(out: Output, t: Tally, pollers: Pollers, problems: Map<Channe
   return next;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

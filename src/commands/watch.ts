@@ -25,6 +25,7 @@ import { createOutput, type Output } from '../output.js';
 import { SHIPPED_TEMPLATES } from '../paths.js';
 import { loadInputs, loadTemplatesFor, planScenario, type PlanFlags } from './prepare.js';
 import type { TuningFlags } from './tuning.js';
+import { sleep } from '../core/sleep.js';
 
 /** The shipped scenarios the watcher sends to its team. */
 export const TEAM_SCENARIOS = { alert: 'alert-team', recovered: 'alert-team-recovered', reminder: 'alert-team-reminder' } as const;
@@ -39,16 +40,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => new Date(),
-  sleep: (ms, signal) => new Promise((done) => {
-    if (signal.aborted) return done();
-    const timer = setTimeout(finish, Math.max(0, ms));
-    function finish() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', finish);
-      done();
-    }
-    signal.addEventListener('abort', finish, { once: true });
-  }),
+  sleep,
   timeout: (ms, reason) => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(reason), ms).unref();

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { discord } from '../../src/channels/discord.js';
-import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import { providerControls, startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
 const maxContentChars = 2000;
@@ -152,26 +152,12 @@ export async function startDiscordFake(): Promise<DiscordFake> {
   const env = { DISCORD_WEBHOOK_URL: webhookUrl };
   // Messages are recorded under the address the channel plans them for (its readable label).
   address = discord.broadcastAddress!({ env })!;
-  return {
+  return Object.assign(providerControls(http, isSend, discordFault, faultFor), {
     http,
     token,
     webhookUrl,
     pings,
     env,
     messages,
-    sendAttempts: () => http.requests.filter(isSend).length,
-    fail: (...faults) => http.queue(...faults.map(discordFault)),
-    failFor: (to, fault) => void faultFor.set(to, fault),
-    get latencyMs() {
-      return http.latencyMs;
-    },
-    set latencyMs(ms: number) {
-      http.latencyMs = ms;
-    },
-    hold: http.hold,
-    release: http.release,
-    held: http.held,
-    until: http.until,
-    close: () => http.close(),
-  };
+  });
 }

@@ -125,3 +125,28 @@ function parseBody(raw: string, type: string | undefined): Record<string, string
   }
   return Object.fromEntries(new URLSearchParams(raw));
 }
+
+/**
+ * The controls every HTTP provider fake shares (see ProviderFake): send requests counted,
+ * scripted faults in the provider's own error shape, per-address faults, latency, the gate
+ * and close. A fake adds its messages, env and own extras with Object.assign, which keeps
+ * the latency accessor.
+ */
+export function providerControls(http: HttpFake, isSend: (req: RecordedRequest) => boolean, toAnswer: (fault: Fault) => Answer, faultFor: Map<string, Fault>) {
+  return {
+    sendAttempts: () => http.requests.filter(isSend).length,
+    fail: (...faults: Fault[]) => http.queue(...faults.map((fault) => toAnswer(fault))),
+    failFor: (address: string, fault: Fault) => void faultFor.set(address, fault),
+    get latencyMs() {
+      return http.latencyMs;
+    },
+    set latencyMs(ms: number) {
+      http.latencyMs = ms;
+    },
+    hold: http.hold,
+    release: http.release,
+    held: http.held,
+    until: http.until,
+    close: () => http.close(),
+  };
+}

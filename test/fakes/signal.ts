@@ -7,7 +7,7 @@
  * and that proxy is what sends a `Retry-After` on 429.
  */
 import { randomBytes } from 'node:crypto';
-import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import { providerControls, startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
 /** A number in a fictional range (ARCEP), registered in the fake service. */
@@ -110,23 +110,14 @@ export async function startSignalFake(options: SignalFakeOptions = {}): Promise<
   };
 
   const http = await startHttpFake(handle, isSend);
-  return {
+  return Object.assign(providerControls(http, isSend, signalFault, faultFor), {
     http,
     accounts,
     unregistered: unregisteredSet,
     untrusted,
     env: { SIGNAL_API_URL: http.url, SIGNAL_NUMBER: FAKE_SIGNAL_NUMBER, ...(token && { SIGNAL_API_TOKEN: token }) },
     messages,
-    sendAttempts: () => http.requests.filter(isSend).length,
-    fail: (...faults) => http.queue(...faults.map((f) => signalFault(f))),
-    failFor: (address, fault) => void faultFor.set(address, fault),
-    get latencyMs() {
-      return http.latencyMs;
-    },
-    set latencyMs(ms: number) {
-      http.latencyMs = ms;
-    },
-    reply(from, text, quote) {
+    reply(from: string, text: string, quote?: string) {
       const timestamp = (clock += 1000);
       inbox.push({
         envelope: {
@@ -136,10 +127,5 @@ export async function startSignalFake(options: SignalFakeOptions = {}): Promise<
         account: FAKE_SIGNAL_NUMBER,
       });
     },
-    hold: http.hold,
-    release: http.release,
-    held: http.held,
-    until: http.until,
-    close: () => http.close(),
-  };
+  });
 }

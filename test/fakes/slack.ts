@@ -11,7 +11,7 @@
  * | reset, hang  | socket destroyed / never answered                  |
  */
 import { randomBytes } from 'node:crypto';
-import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import { providerControls, startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
 const POST_MESSAGE = '/api/chat.postMessage';
@@ -61,26 +61,12 @@ export async function startSlackFake(): Promise<ProviderFake & { http: HttpFake 
   // Only sends consume queued faults; auth.test stays a reliable credential check.
   const http = await startHttpFake(handle, (req) => req.path === POST_MESSAGE);
 
-  return {
+  return Object.assign(providerControls(http, (r) => r.path === POST_MESSAGE, slackAnswerFor, byAddress), {
     ...inbound.api,
     http,
     env: { SLACK_BOT_TOKEN: token, SLACK_API_URL: `${http.url}/api/` },
     messages,
-    sendAttempts: () => http.requests.filter((r) => r.path === POST_MESSAGE).length,
-    fail: (...faults) => http.queue(...faults.map(slackAnswerFor)),
-    failFor: (address, fault) => byAddress.set(address, fault),
-    hold: http.hold,
-    release: http.release,
-    held: http.held,
-    until: http.until,
-    get latencyMs() {
-      return http.latencyMs;
-    },
-    set latencyMs(ms: number) {
-      http.latencyMs = ms;
-    },
-    close: () => http.close(),
-  };
+  });
 }
 
 // ───────────── thread replies and reactions (roll calls), kept apart from posting ─────────────

@@ -19,7 +19,7 @@
  * | reset, hang             | socket destroyed / never answered                         |
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import { providerControls, startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
 /** A webhook has no per-message address: messages are recorded under the label the channel journals. */
@@ -118,25 +118,11 @@ export async function startTeamsFake(): Promise<Omit<ProviderFake, 'messages'> &
 
   const http = await startHttpFake(handle, isSend);
   const query = new URLSearchParams({ 'api-version': '2016-06-01', sp: '/triggers/manual/run', sv: '1.0', sig });
-  return {
+  return Object.assign(providerControls(http, isSend, teamsFault, faultFor), {
     http,
     sig,
     workflowId,
     env: { TEAMS_WEBHOOK_URL: `${http.url}${path}?${query}` },
     messages,
-    sendAttempts: () => http.requests.filter(isSend).length,
-    fail: (...faults) => http.queue(...faults.map(teamsFault)),
-    failFor: (address, fault) => void faultFor.set(address, fault),
-    get latencyMs() {
-      return http.latencyMs;
-    },
-    set latencyMs(ms: number) {
-      http.latencyMs = ms;
-    },
-    hold: http.hold,
-    release: http.release,
-    held: http.held,
-    until: http.until,
-    close: () => http.close(),
-  };
+  });
 }

@@ -7,7 +7,8 @@
  * reading back the verbs the call would run.
  */
 import { randomBytes } from 'node:crypto';
-import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import { twilioError, twilioFault } from './twilio.js';
+import { providerControls, startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 
 const maxTwimlChars = 4000;
@@ -37,28 +38,9 @@ export interface FakeCall {
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const twilioError = (status: number, code: number, message: string, headers?: Record<string, string>): Answer => ({
-  status,
-  json: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
-  ...(headers && { headers }),
-});
-
-export function voiceFault(fault: Fault): Answer {
-  switch (fault.kind) {
-    case 'rate-limit':
-      return twilioError(429, 20429, 'Too Many Requests', { 'Retry-After': String(fault.retryAfterS ?? 1) });
-    case 'server-error':
-      return twilioError(fault.status ?? 500, 20500, 'An internal server error has occurred');
-    case 'temporary':
-      return twilioError(503, 20503, 'Service unavailable');
-    case 'permanent':
-      return twilioError(400, 13224, 'Dial: Twilio does not support calling this number or the number is invalid');
-    case 'reset':
-      return { reset: true };
-    case 'hang':
-      return { hang: true };
-  }
-}
+/** A refused call is Twilio's 13224; every other fault as the Messages API answers it. */
+export const voiceFault = (fault: Fault): Answer =>
+  twilioFault(fault, twilioError(400, 13224, 'Dial: Twilio does not support calling this number or the number is invalid'));
 
 export type TwilioVoiceFake = ProviderFake & {
   http: HttpFake;
@@ -134,7 +116,7 @@ export async function startTwilioVoiceFake(account = { accountSid: `AC${hex(16)}
   });
 
   const http = await startHttpFake(handle, isSend);
-  return {
+  return Object.assign(providerControls(http, isSend, voiceFault, faultFor), {
     http,
     accountSid,
     calls,
@@ -145,22 +127,8 @@ export async function startTwilioVoiceFake(account = { accountSid: `AC${hex(16)}
       TWILIO_API_URL: http.url,
     },
     messages,
-    script: (number, ...statuses) => void scripts.set(number, statuses),
-    sendAttempts: () => http.requests.filter(isSend).length,
-    fail: (...faults) => http.queue(...faults.map(voiceFault)),
-    failFor: (address, fault) => void faultFor.set(address, fault),
-    get latencyMs() {
-      return http.latencyMs;
-    },
-    set latencyMs(ms: number) {
-      http.latencyMs = ms;
-    },
-    hold: http.hold,
-    release: http.release,
-    held: http.held,
-    until: http.until,
-    close: () => http.close(),
-  };
+    script: (number: string, ...statuses: CallStatus[]) => void scripts.set(number, statuses),
+  });
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };

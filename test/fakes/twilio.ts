@@ -5,18 +5,19 @@
  * (a repeated token returns the first message and sends nothing new).
  */
 import { randomBytes } from 'node:crypto';
-import { startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
+import { providerControls, startHttpFake, type Answer, type Fault, type HttpFake, type RecordedRequest } from './http-fake.js';
 import type { ProviderFake, Received } from './provider.js';
 import { pricingAnswer } from './twilio-pricing.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const twilioError = (status: number, code: number, message: string, headers?: Record<string, string>): Answer => ({
+export const twilioError = (status: number, code: number, message: string, headers?: Record<string, string>): Answer => ({
   status,
   json: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
   ...(headers && { headers }),
 });
 
-export function twilioFault(fault: Fault): Answer {
+/** Twilio's answer to a scripted fault; `permanent` is the resource's own refusal (an invalid number). */
+export function twilioFault(fault: Fault, permanent = twilioError(400, 21211, "The 'To' number is not a valid phone number.")): Answer {
   switch (fault.kind) {
     case 'rate-limit':
       return twilioError(429, 20429, 'Too Many Requests', { 'Retry-After': String(fault.retryAfterS ?? 1) });
@@ -25,7 +26,7 @@ export function twilioFault(fault: Fault): Answer {
     case 'temporary':
       return twilioError(503, 20503, 'Service unavailable');
     case 'permanent':
-      return twilioError(400, 21211, "The 'To' number is not a valid phone number.");
+      return permanent;
     case 'reset':
       return { reset: true };
     case 'hang':
@@ -85,7 +86,7 @@ export async function startTwilioFake(
   };
 
   const http = await startHttpFake(handle, isSend);
-  return {
+  return Object.assign(providerControls(http, isSend, twilioFault, faultFor), {
     ...inbound.api,
     http,
     accountSid,
@@ -96,21 +97,7 @@ export async function startTwilioFake(
       TWILIO_API_URL: http.url,
     },
     messages,
-    sendAttempts: () => http.requests.filter(isSend).length,
-    fail: (...faults) => http.queue(...faults.map(twilioFault)),
-    failFor: (address, fault) => void faultFor.set(address, fault),
-    hold: http.hold,
-    release: http.release,
-    held: http.held,
-    until: http.until,
-    get latencyMs() {
-      return http.latencyMs;
-    },
-    set latencyMs(ms: number) {
-      http.latencyMs = ms;
-    },
-    close: () => http.close(),
-  };
+  });
 }
 
 /**
