@@ -54,7 +54,8 @@ export class BlastTally {
     const billing = this.byName.get(delivery.channel)?.billing;
     if (!billing) return;
     const country = countryOf(delivery.message.to) ?? 'unknown';
-    const units = billing.units(delivery.message);
+    // The plan measured each SMS already (delivery.sms): no second count per message on the hot path.
+    const units = delivery.sms?.segments ?? billing.units(delivery.message);
     const key = `${delivery.channel}\0${country}`;
     const billed = this.billed.get(key) ?? { channel: delivery.channel, country, messages: 0, units: 0 };
     billed.messages += 1;
