@@ -4,15 +4,27 @@
  * sentence is shown, and the send's own outcome stands.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, baseEnv, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, baseEnv, ROOT, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+
+/** Others may enter the folders down to `dir` and read `dir` itself: the checkout is code, not secrets. */
+function letOthersRead(dir: string): void {
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    const wanted = d === dir ? 0o005 : 0o001;
+    if ((mode & wanted) !== wanted) chmodSync(d, mode | wanted);
+  }
+}
 
 /** Run the CLI as a user who is not root (root writes into read-only folders anyway). */
 function runAsUser(args: string[], cwd: string): Promise<CliResult> {
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) chmodSync(cwd, 0o755); // let "nobody" in
+  if (asRoot) {
+    chmodSync(cwd, 0o755); // let "nobody" in
+    letOthersRead(ROOT); // a checkout in a `mktemp -d` folder (mode 0700) would keep "nobody" from the CLI itself
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd, env: baseEnv({ HOME: cwd }), stdio: ['ignore', 'pipe', 'pipe'], ...(asRoot && { uid: 65534, gid: 65534 }),
