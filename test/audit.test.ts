@@ -133,17 +133,18 @@ describe('notify audit export', () => {
     expect(csv.code, csv.stderr).toBe(0);
     const rows = csv.stdout.trimEnd().split('\n');
     expect(rows[0]).toBe('time,event,person,channel,template,to,outcome,provider_id,attempt,line,details');
-    const delivered = original.filter((l) => l.includes('"kind":"delivered"')).length;
-    expect(rows.filter((r) => r.includes(',delivered,'))).toHaveLength(delivered);
-    expect(rows.find((r) => r.includes(`,sms,outage/sms.`) && r.includes(',delivered,dry-run,1,'))).toContain(firstSms.contact.name === undefined ? '' : '');
+    // A dry run: its one "checked" record becomes a row per planned message.
+    const planned = original.filter((l) => l.includes('"kind":"planned"')).length;
+    expect(rows.filter((r) => r.includes(',checked,'))).toHaveLength(planned);
+    expect(rows.find((r) => r.includes(`,checked,${firstSms.contact.name},sms,${firstSms.template},${firstSms.to},checked (dry run: not sent),`))).toBeDefined();
     const reply = rows.find((r) => r.includes(',reply,'))!;
     expect(reply).toContain(`${firstSms.contact.name},sms,${firstSms.template}`);
     expect(reply).toContain('""answer"":""safe""');
 
     const json = await run(cwd, ['audit', 'export', runId, '--format', 'json']);
     const timeline = JSON.parse(json.stdout) as Record<string, string>[];
-    const smsRow = timeline.find((r) => r.event === 'delivered' && r.person === firstSms.contact.name && r.channel === 'sms')!;
-    expect(smsRow).toMatchObject({ template: firstSms.template, to: firstSms.to, outcome: 'delivered', provider_id: 'dry-run' });
+    const smsRow = timeline.find((r) => r.event === 'checked' && r.person === firstSms.contact.name && r.channel === 'sms')!;
+    expect(smsRow).toMatchObject({ template: firstSms.template, to: firstSms.to, outcome: 'checked (dry run: not sent)' });
     expect(timeline.at(-1)).toMatchObject({ event: 'reply', person: firstSms.contact.name, outcome: 'reply' });
   });
 

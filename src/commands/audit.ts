@@ -119,6 +119,10 @@ export function* timeline(path: string): Generator<TimelineRow> {
       case 'skipped':
         yield row({ ...base, ...who.get(entry.id), outcome: `skipped: ${entry.reason}` });
         break;
+      case 'checked':
+        // A dry run's one record for its whole plan: a row per message, as a live run has.
+        for (const message of who.values()) yield row({ ...base, ...message, outcome: 'checked (dry run: not sent)' });
+        break;
       case 'unreachable':
         yield row({ ...base, person: entry.contact.name, outcome: `unreachable: ${entry.reason}` });
         break;

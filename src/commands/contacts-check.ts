@@ -24,6 +24,8 @@ export interface Coverage {
   channels: Record<string, number>;
   noChannel: { name: string; line: number }[];
   onlyEmail: { name: string; line: number }[];
+  /** Phones that are certainly landlines: an SMS fails there. */
+  landlines: { name: string; line: number }[];
 }
 
 export function coverage(contacts: Contact[]): Coverage {
@@ -31,6 +33,7 @@ export function coverage(contacts: Contact[]): Coverage {
   const channels: Record<string, number> = Object.fromEntries(CHANNEL_LIST.filter((c) => c.columns.length > 0).map((c) => [c.name, 0]));
   const noChannel: Coverage['noChannel'] = [];
   const onlyEmail: Coverage['onlyEmail'] = [];
+  const landlines: Coverage['landlines'] = [];
   let ungrouped = 0;
   for (const c of contacts) {
     for (const g of c.groups) groups[g] = (groups[g] ?? 0) + 1;
@@ -39,9 +42,10 @@ export function coverage(contacts: Contact[]): Coverage {
     for (const channel of reached) channels[channel] = (channels[channel] ?? 0) + 1;
     if (reached.length === 0) noChannel.push({ name: c.name, line: c.line });
     else if (reached.length === 1 && reached[0] === 'email') onlyEmail.push({ name: c.name, line: c.line });
+    if (c.landline) landlines.push({ name: c.name, line: c.line });
   }
   const sorted = Object.fromEntries(Object.entries(groups).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
-  return { contacts: contacts.length, groups: sorted, ungrouped, channels, noChannel, onlyEmail };
+  return { contacts: contacts.length, groups: sorted, ungrouped, channels, noChannel, onlyEmail, landlines };
 }
 
 export async function contactsCheck(file: string | undefined, flags: { mask?: boolean; json?: boolean }): Promise<number> {
@@ -89,5 +93,9 @@ function printCoverage(out: Output, file: string, s: Coverage): void {
   if (s.onlyEmail.length > 0) {
     out.line(color.yellow(`Only email (${s.onlyEmail.length}): no phone, Slack or Telegram, so slow to reach in a crisis.`));
     for (const c of s.onlyEmail) out.line(`  - ${c.name} (line ${c.line})`);
+  }
+  if (s.landlines.length > 0) {
+    out.line(color.yellow(`Landline phone (${s.landlines.length}): a text fails there; a voice call reaches it (--strategy first calls instead).`));
+    for (const c of s.landlines) out.line(`  - ${c.name} (line ${c.line})`);
   }
 }

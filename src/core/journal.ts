@@ -120,6 +120,12 @@ export type JournalEntry = (
       outcomeUnknown?: boolean;
     }
   | { kind: 'skipped'; at: string; id: string; reason: string }
+  /**
+   * A dry run checked every message planned above it; none was sent. One record for the
+   * whole plan rather than one "delivered" per message: the outbox cannot fail, and a
+   * million-contact dry run would otherwise double its journal to say nothing new.
+   */
+  | { kind: 'checked'; at: string; messages: number }
   /** A targeted person with no address on any selected channel: missed unless recorded. */
   | { kind: 'unreachable'; at: string; contact: { key: string; name: string; line?: number }; reason: string }
   | { kind: 'finished'; at: string; interrupted: boolean }
@@ -483,7 +489,7 @@ export interface Damage {
 
 export type JournalItem = { entry: JournalEntry; line: number; place: RecordPlace } | { damage: Damage };
 
-const KINDS = new Set<string>(['run', 'planned', 'attempting', 'delivered', 'failed', 'skipped', 'unreachable', 'finished', 'reply', 'receipt', 'reminder', 'escalation']);
+const KINDS = new Set<string>(['run', 'planned', 'attempting', 'delivered', 'failed', 'skipped', 'checked', 'unreachable', 'finished', 'reply', 'receipt', 'reminder', 'escalation']);
 
 /**
  * A journal, record by record in file order, with its damage where it is. A last line
@@ -767,6 +773,13 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
       if (i === undefined) break;
       table.setStatus(i, 'skipped');
       table.setReason(i, entry.reason);
+      break;
+    case 'checked':
+      for (let d = 0; d < table.size; d++) {
+        if (table.statusOf(d) !== 'pending') continue;
+        table.setStatus(d, 'delivered');
+        table.setAttempts(d, 1);
+      }
       break;
     case 'unreachable':
       replayed.unreachable.push(entry);

@@ -38,8 +38,11 @@ export function parsePhone(raw: string, defaultRegion: string): { e164: string; 
   const cleaned = raw.replace(/\(0\)/g, '').replace(/^\s*00/, '+').trim();
   const parsed = libphonenumber().parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
   if (!parsed) return undefined;
-  const valid = parsed.isValid() || (parsed.isPossible() && FICTIONAL.some((r) => r.test(parsed.number)));
-  return valid ? { e164: parsed.number, landline: parsed.getType() === 'FIXED_LINE' } : undefined;
+  // With "max" metadata a number is valid exactly when it has a type (libphonenumber's own
+  // isValid() asks getType()): one lookup instead of two, which matters over 100,000 rows.
+  const type = parsed.getType();
+  const valid = type !== undefined || (parsed.isPossible() && FICTIONAL.some((r) => r.test(parsed.number)));
+  return valid ? { e164: parsed.number, landline: type === 'FIXED_LINE' } : undefined;
 }
 
 const countries = new Map<string, string | undefined>();

@@ -97,6 +97,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
     tally: new BlastTally(input.channels),
   };
   const seenTemplates = new Set<string>();
+  const omitted = new Map<Problem[], number>();
   const emit = (delivery: Delivery | undefined, broadcast = false) => {
     if (!delivery) return;
     count(plan, delivery, broadcast);
@@ -121,11 +122,11 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
         const instead = input.strategy === 'first' ? channels.filter((c) => !c.unsuitable?.(contact)).map((c) => c.name) : [];
         const where = `contacts line ${contact.line}`;
         if (instead.length > 0) {
-          plan.notes.push({ where, message: `${unsuitable}, so no ${channel.name}: tried on ${instead.join(', ')} instead.`, group: 'contacts' });
+          keep(plan.notes, { where, message: `${unsuitable}, so no ${channel.name}: tried on ${instead.join(', ')} instead.`, group: 'contacts' });
           continue;
         }
         plan.unsuitable += 1;
-        plan.warnings.push({ where, message: `${unsuitable}: the ${channel.name} message will fail there; fix the contact (the other channels still go out).`, group: 'contacts' });
+        keep(plan.warnings, { where, message: `${unsuitable}: the ${channel.name} message will fail there; fix the contact (the other channels still go out).`, group: 'contacts' });
       }
       emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems));
     }
@@ -148,8 +149,24 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
     });
   }
   plan.problems = problems.list();
+  for (const list of [plan.notes, plan.warnings]) {
+    const more = (omitted.get(list) ?? 0);
+    if (more > 0) list.push({ where: 'contacts', message: `and ${more.toLocaleString('en-US')} more rows like these (notify contacts check lists every row).`, group: 'contacts' });
+  }
   return plan;
+
+  /**
+   * Per-row notes and warnings are kept up to a point: a list with 150,000 landlines
+   * would otherwise hold (and print) 150,000 sentences that say the same thing.
+   */
+  function keep(list: Problem[], problem: Problem): void {
+    if (list.length < KEPT_PER_ROW_NOTICES) list.push(problem);
+    else omitted.set(list, (omitted.get(list) ?? 0) + 1);
+  }
 }
+
+/** Per-row notes or warnings listed by a plan; the rest are counted. */
+export const KEPT_PER_ROW_NOTICES = 200;
 
 function count(plan: Plan, delivery: Delivery, broadcast: boolean): void {
   let summary = plan.channels.get(delivery.channel);
