@@ -41,7 +41,7 @@ export function printPlanSummary(out: Output, plan: Plan): void {
     const broadcast = c.broadcastTo ? `+ 1 broadcast to ${c.broadcastTo}` : '';
     out.line(`${channel.padEnd(10)}${String(c.messages).padStart(9)}${String(c.people).padStart(8)}  ${[sms, broadcast].filter(Boolean).join('; ')}`);
   }
-  out.line(`${plan.recipients.length} people targeted.`);
+  out.line(`${plan.recipients} people targeted.`);
   if (plan.unreachable.length > 0) {
     const broadcasts = [...plan.channels].filter(([, c]) => c.broadcastTo).map(([channel]) => channel);
     out.line(color.yellow(broadcasts.length > 0

@@ -7,7 +7,7 @@ import { CHANNEL_LIST } from '../channels/index.js';
 import { estimate, type BlastRadius } from '../core/blast-radius.js';
 import type { ChannelLimits } from '../core/dispatch.js';
 import { parseDuration } from '../core/duration.js';
-import { groupSizes, previousLiveRun, unusual } from '../core/run-history.js';
+import { previousLiveRun, unusual } from '../core/run-history.js';
 import type { ChannelName } from '../core/types.js';
 import { UserError } from '../errors.js';
 import { livePrices, loadPrices } from '../prices.js';
@@ -37,7 +37,7 @@ export async function blastRadius(prepared: Prepared, limits: Record<ChannelName
     messages: new Map([...plan.channels].map(([channel, summary]) => [channel, summary.messages])),
     channels: CHANNEL_LIST, limits, tally: plan.tally, prices, maxDurationMs: maxDurationMs(flags.maxDuration),
   });
-  radius.warnings.push(...unusual(plan, groupSizes(contacts.contacts), scenario.groups, previousLiveRun(scenario.name)));
+  radius.warnings.push(...unusual(plan, contacts.groupSizes, scenario.groups, previousLiveRun(scenario.name)));
   return radius;
 }
 

@@ -51,12 +51,12 @@ export async function check(flags: CheckFlags): Promise<number> {
   const problems: Problem[] = [...inputs.contacts.invalid];
   const result: CheckResult = {
     ok: false,
-    contacts: { file: inputs.source.path, valid: inputs.contacts.contacts.length, invalid: inputs.contacts.invalid.length },
+    contacts: { file: inputs.source.path, valid: inputs.contacts.count, invalid: inputs.contacts.invalid.length },
     scenarios: [], credentials: {}, problems, warnings: [...inputs.contacts.notices],
   };
   const warned = new Set(result.warnings.map((w) => w.message));
   const channelsInUse = new Set<ChannelName>();
-  const extraColumns = [...new Set(inputs.contacts.contacts.flatMap((c) => Object.keys(c.extra)))];
+  const { extraColumns } = inputs.contacts;
   for (const scenario of scenarios) {
     const prepared = planScenario({ ...inputs, skipInvalid: true }, scenario, { live: false });
     const own = prepared.problems.map((p) => ({ ...p, where: p.where.includes(scenario.name) ? p.where : `${scenario.name}: ${p.where}` }));
@@ -71,7 +71,7 @@ export async function check(flags: CheckFlags): Promise<number> {
     problems.push(...own);
     for (const channel of prepared.plan.channels.keys()) channelsInUse.add(channel);
     result.scenarios.push({
-      name: scenario.name, messages: prepared.plan.messages, recipients: prepared.plan.recipients.length,
+      name: scenario.name, messages: prepared.plan.messages, recipients: prepared.plan.recipients,
       notReachable: prepared.plan.unreachable.length, problems: own.length, blastRadius: await blastRadius(prepared, DEFAULT_LIMITS, flags),
     });
     if (scenario === scenarios[0]) printNotices(out, prepared.notices.filter((n) => n.where === 'contacts'));

@@ -10,7 +10,7 @@ import { displayPath } from '../core/templates.js';
 import type { Contact, Problem } from '../core/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { printNotices, printProblems } from '../format.js';
-import { applySuppressions, readSuppressions } from '../core/suppressions.js';
+import { suppressionsFor, readSuppressions } from '../core/suppressions.js';
 import { createOutput, type Output } from '../output.js';
 import { contactsSource } from '../paths.js';
 
@@ -65,7 +65,9 @@ export async function contactsCheck(file: string | undefined, flags: { mask?: bo
   printCoverage(out, shown, summary);
   printNotices(out, list.notices);
   // Opt-outs: the addresses later plans skip (a scenario with ignore_suppressions: true still reaches them).
-  const { notices: suppressed } = applySuppressions(list.contacts, readSuppressions(), false);
+  const suppressions = suppressionsFor(readSuppressions(), false);
+  for (const contact of list.contacts) suppressions.apply(contact);
+  const suppressed = suppressions.notices;
   if (suppressed.length > 0) printNotices(out, suppressed);
   if (invalid.length > 0) printProblems(out, invalid, `Invalid rows (${invalid.length}): these people would not be reached.`);
   if (flags.json) {

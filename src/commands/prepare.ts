@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { CHANNEL_LIST, parseChannels } from '../channels/index.js';
 import type { Channel } from '../core/channel.js';
 import { loadConfig, type Config } from '../config.js';
-import { readContacts, type ContactList } from '../core/contacts.js';
+import { openContacts, type ContactStream } from '../core/contacts.js';
 import { buildPlan, type Delivery, type Plan, type PlanInput } from '../core/plan.js';
 import { loadTemplateSet, type Scenario, type TemplateSet } from '../core/templates.js';
 import type { ChannelName, Problem } from '../core/types.js';
-import { applySuppressions, readSuppressions } from '../core/suppressions.js';
+import { readSuppressions, suppressionsFor } from '../core/suppressions.js';
 import { emptyValueProblems, givenVariables, resolveVariables } from '../core/variables.js';
 import { UserError } from '../errors.js';
 import { contactsSource, templatesDir, type ContactsSource } from '../paths.js';
@@ -33,7 +33,7 @@ export interface Prepared {
   config: Config;
   runId: string;
   source: ContactsSource;
-  contacts: ContactList;
+  contacts: ContactStream;
   templates: TemplateSet;
   scenario: Scenario;
   channels: Channel[];
@@ -68,7 +68,7 @@ export function newRunId(scenario: string, now = new Date()): string {
 export interface Inputs {
   config: Config;
   source: ContactsSource;
-  contacts: ContactList;
+  contacts: ContactStream;
   templates: TemplateSet;
   channels: Channel[];
   strategy: 'all' | 'first';
@@ -89,7 +89,7 @@ export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?
   const { values: given, origins: givenFrom } = givenVariables(flags.var ?? [], flags.vars);
   const templates = loadTemplatesFor(flags, config);
   const source = contactsSource(flags.contacts, config, options.live);
-  const contacts = readContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
+  const contacts = openContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
   return {
     config, source, contacts, templates, channels, strategy: options.strategy ?? 'all', given, givenFrom, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,
     groups: (flags.group ?? []).map((g) => g.toLowerCase()), contactNames: flags.contact ?? [], broadcasts: flags.broadcasts ?? true,
@@ -124,9 +124,9 @@ export function planScenario(inputs: Inputs, scenario: Scenario, options: PlanOp
     if (to) broadcasts[channel.name] = to;
   }
   // Opted-out addresses (.notify/suppressions.csv) are skipped, and listed, unless the scenario says otherwise.
-  const suppressed = applySuppressions(contacts.contacts, readSuppressions(), scenario.ignoreSuppressions ?? false);
+  const suppressed = suppressionsFor(readSuppressions(), scenario.ignoreSuppressions ?? false);
   const planInput: PlanInput = {
-    runId, scenario, templates, contacts: suppressed.contacts, channels, variables: values,
+    runId, scenario, templates, contacts: mapped(contacts.contacts, suppressed.apply), knownGroups: Object.keys(contacts.groupSizes), channels, variables: values,
     groups: inputs.groups, contactNames: inputs.contactNames,
     broadcasts, strategy: inputs.strategy, limits: { maxSmsSegments: inputs.maxSmsSegments }, now, defaultLocale: config.defaultLocale,
   };
@@ -171,4 +171,13 @@ function parseSegments(flag: string | undefined): number {
     throw new UserError(`--max-sms-segments ${flag} must be a whole number from 1 to 10.`);
   }
   return n;
+}
+
+/** Each item of an iterable, changed by `change`, as it is read (and read again). */
+function mapped<T, U>(items: Iterable<T>, change: (item: T) => U): Iterable<U> {
+  return {
+    *[Symbol.iterator]() {
+      for (const item of items) yield change(item);
+    },
+  };
 }

@@ -36,8 +36,7 @@ export async function preview(scenarioName: string, flags: PreviewFlags): Promis
     throw new UserError(`Scenario "${scenarioName}" cannot be previewed: ${prepared.problems.length} problem(s).`, prepared.problems);
   }
   if (wanted.length === 0) {
-    const locales = [...new Set(prepared.contacts.contacts.map((c) => c.locale))];
-    throw new UserError(`No message matches --locale ${flags.locale}; recipients' locales are ${locales.join(', ')}.`);
+    throw new UserError(`No message matches --locale ${flags.locale}; recipients' locales are ${prepared.contacts.locales.join(', ')}.`);
   }
   const deliveries = wanted;
 

@@ -60,26 +60,33 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
   if (!run) throw new UserError(`The journal of run ${runId} has no readable run record (line 1); it cannot be resumed.`);
 
   const journal = new Journal(path, replayed);
-  let states = [...replayed.states.values()];
-  const reached = new Set(states.filter((s) => s.status === 'delivered').map((s) => s.delivery.contact.key));
+  // Read from the compact run state, a delivery at a time: only what is left to send
+  // becomes an object (a 100,000-contact run holds 400,000 deliveries, mostly delivered).
+  const table = replayed.states;
+  const reachedBy = new Map<string, ChannelName>(); // person → the channel that reached them first
+  for (let i = 0; i < table.size; i++) {
+    if (table.statusOf(i) === 'delivered' && !reachedBy.has(table.contactKeyOf(i))) reachedBy.set(table.contactKeyOf(i), table.channelOf(i));
+  }
   // Unknown: cut off mid-send by a crash, or an attempt that timed out (or was cut at the
   // end of the Ctrl-C grace) before the run stopped — either may have arrived.
-  const unknownOutcome = (s: DeliveryState) => s.status === 'attempting' || (s.status === 'pending' && s.uncertain);
-  for (const s of states.filter((s) => unknownOutcome(s) && flags.skipUnknown)) {
-    journal.append({ kind: 'skipped', id: s.delivery.id, reason: 'outcome of the last attempt unknown; skipped by --skip-unknown (it may not have arrived)' });
+  const unknownOutcome = (s: Pick<DeliveryState, 'status' | 'uncertain'>) => s.status === 'attempting' || (s.status === 'pending' && s.uncertain);
+  for (let i = 0; i < table.size; i++) {
+    const status = table.statusOf(i);
+    if (flags.skipUnknown && unknownOutcome({ status, uncertain: table.isUncertain(i) })) {
+      journal.append({ kind: 'skipped', id: table.idOf(i), reason: 'outcome of the last attempt unknown; skipped by --skip-unknown (it may not have arrived)' });
+    } else if (run.strategy === 'first' && status === 'pending' && reachedBy.has(table.contactKeyOf(i))) {
+      // --strategy first: a run that died between a delivery and the "skipped" records after
+      // it leaves the person's other channels pending; they must not stay open forever.
+      journal.append({ kind: 'skipped', id: table.idOf(i), reason: `already reached by ${reachedBy.get(table.contactKeyOf(i))}` });
+    }
   }
-  // --strategy first: a run that died between a delivery and the "skipped" records after
-  // it leaves the person's other channels pending; they must not stay open forever.
-  for (const s of states.filter((s) => run.strategy === 'first' && s.status === 'pending' && reached.has(s.delivery.contact.key))) {
-    const by = states.find((o) => o.status === 'delivered' && o.delivery.contact.key === s.delivery.contact.key)!.delivery.channel;
-    journal.append({ kind: 'skipped', id: s.delivery.id, reason: `already reached by ${by}` });
-  }
-  // The states are snapshots (src/core/delivery-table.ts): read them again after those records.
-  states = [...replayed.states.values()];
   // --retry-failed: after fixing what made them fail (a token, an address), try those again.
-  const todo = states
-    .filter((s) => s.status === 'pending' || s.status === 'attempting' || (flags.retryFailed && s.status === 'failed'))
-    .filter((s) => run.strategy === 'all' || !reached.has(s.delivery.contact.key));
+  const todo: DeliveryState[] = [];
+  for (let i = 0; i < table.size; i++) {
+    const status = table.statusOf(i);
+    const left = status === 'pending' || status === 'attempting' || (flags.retryFailed && status === 'failed');
+    if (left && (run.strategy === 'all' || !reachedBy.has(table.contactKeyOf(i)))) todo.push(table.stateAt(i));
+  }
   if (todo.length === 0) {
     out.line(`Run ${runId}: nothing left to send.`);
   } else {

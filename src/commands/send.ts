@@ -6,7 +6,6 @@ import { printBlastRadius, printNotices, printPlanSummary, printPreviews } from 
 import { createOutput, type Output } from '../output.js';
 import type { BlastRadius } from '../core/blast-radius.js';
 import type { ChannelLimits } from '../core/dispatch.js';
-import { groupSizes } from '../core/run-history.js';
 import { blastRadius, type BlastFlags } from './blast.js';
 import { auditHeader, redactVariables } from './audit-header.js';
 import { confirmSend, countFlag } from './confirm.js';
@@ -122,7 +121,7 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
           variables: redactVariables(variables),
           ...(publish && { publish: true }),
-          groupSizes: groupSizes(inputs.contacts.contacts),
+          groupSizes: inputs.contacts.groupSizes,
           audit: auditHeader({ config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables }),
         });
       },
@@ -174,7 +173,7 @@ async function review(prepared: Prepared, flags: SendFlags, live: boolean, limit
     );
   }
   await confirmSend(out, {
-    yes: flags.yes, ci: prepared.config.ci, messages: plan.messages, people: plan.recipients.length - plan.unreachable.length,
+    yes: flags.yes, ci: prepared.config.ci, messages: plan.messages, people: plan.recipients - plan.unreachable.length,
     channels: plan.channels.size, alternative: ' (or --dry-run to try)',
     threshold: countFlag('--confirm-threshold', flags.confirmThreshold), expectCount: countFlag('--expect-count', flags.expectCount),
   });

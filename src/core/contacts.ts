@@ -3,9 +3,10 @@
  * Every bad row is reported with its line number; nothing is dropped silently. The same
  * person listed twice (same phone or same email) is merged and reached once.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { Parser, type Options } from 'csv-parse';
 import { UserError } from '../errors.js';
 import type { AddressColumn, Channel } from './channel.js';
 import { nameKey } from './select.js';
@@ -35,10 +36,39 @@ export interface ContactList {
   notices: Problem[];
 }
 
+/**
+ * A contact list read as a stream, for lists of any size: a first pass over the file
+ * validates every row and finds the same person listed twice (keeping only their phones,
+ * emails and names, not the rows), and each iteration of `contacts` reads the file again,
+ * yielding each person with their later rows merged in. Only people with such duplicate
+ * rows are held in memory.
+ */
+export interface ContactStream {
+  /** Every valid person in file order (reads the file again; refuses if it changed since the first pass). */
+  contacts: Iterable<Contact>;
+  /** How many people `contacts` yields. */
+  count: number;
+  /** People per group. */
+  groupSizes: Record<string, number>;
+  /** Columns other than the canonical and address ones (`{{contact.<column>}}`). */
+  extraColumns: string[];
+  /** The languages people read. */
+  locales: string[];
+  invalid: Problem[];
+  notices: Problem[];
+}
+
 export function readContacts(path: string, options: ContactOptions): ContactList {
-  let bytes: Buffer;
+  const stream = openContacts(path, options);
+  return { contacts: [...stream.contacts], invalid: stream.invalid, notices: stream.notices };
+}
+
+/** The contact list at `path`, validated whole now and read again, a row at a time, for each use. */
+export function openContacts(path: string, options: ContactOptions): ContactStream {
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, 'r');
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(
@@ -49,23 +79,229 @@ export function readContacts(path: string, options: ContactOptions): ContactList
           : `${path} cannot be read (${code}); check its permissions.`,
     );
   }
+  closeSync(fd);
+  const start = readStart(path);
   // A NUL byte never occurs in UTF-8 or Windows-1252 text: this is a program, an image or a
   // workbook (.xlsx is a zip). UTF-16 text (Excel's "Unicode Text") is full of them but has a BOM.
-  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  if (!utf16 && bytes.subarray(0, 8192).includes(0)) {
+  const utf16 = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff);
+  if (!utf16 && start.includes(0)) {
     throw new UserError(
       `${path} is a binary file, not a CSV; give the contact list as CSV text (in Excel: Save As → CSV UTF-8), or convert an export with "notify contacts import".`,
     );
   }
-  let text: string;
+  const notUtf8 = () => new UserError(
+    `${basename(path)} is not UTF-8 (probably a Windows/Excel export), so accents would be garbled; convert it with: notify contacts import ${basename(path)} -o contacts.csv`,
+  );
+  return streamContacts(() => fileChunks(path), basename(path), options, notUtf8);
+}
+
+/** A contact list already in memory (what `contacts import` writes, tests). */
+export function parseContacts(text: string, fileName: string, options: ContactOptions): ContactList {
+  const stream = streamContacts(() => [Buffer.from(text)], fileName, options);
+  return { contacts: [...stream.contacts], invalid: stream.invalid, notices: stream.notices };
+}
+
+/** Bytes read at a time: the list is never read whole. */
+const CHUNK_BYTES = 256 * 1024;
+
+function readStart(path: string): Buffer {
+  const fd = openSync(path, 'r');
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const buffer = Buffer.alloc(8192);
+    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function* fileChunks(path: string): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+      const read = readSync(fd, buffer, 0, CHUNK_BYTES, null);
+      if (read === 0) return;
+      yield buffer.subarray(0, read);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the first pass keeps of each person: small numbers, and the rows merged into them. */
+interface Index {
+  /** Person (by ordinal, in file order) → the line of their first row, and their name. */
+  lines: number[];
+  names: string[];
+  /** Person (by ordinal, in file order) → index of their set of groups in `groupSets`. */
+  groupSetOf: number[];
+  groupSets: string[][];
+  groupSetIds: Map<string, number>;
+  hasPhone: boolean[];
+  hasEmail: boolean[];
+  /** Later rows of the same person, by the person's ordinal; and the lines of those rows. */
+  twins: Map<number, Contact[]>;
+  twinLines: Set<number>;
+}
+
+function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, options: ContactOptions, notUtf8?: () => UserError): ContactStream {
+  const columns = addressColumns(options.channels);
+  const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
+  const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [] };
+  const index: Index = { lines: [], names: [], groupSetOf: [], groupSets: [], groupSetIds: new Map(), hasPhone: [], hasEmail: [], twins: new Map(), twinLines: new Set() };
+  const setId = (groups: string[]) => {
+    const key = groups.join('|');
+    let id = index.groupSetIds.get(key);
+    if (id === undefined) index.groupSetIds.set(key, (id = index.groupSets.push(groups) - 1));
+    return id;
+  };
+  const byPhone = new Map<string, number>();
+  const byEmail = new Map<string, number>();
+  const byName = new Map<string, number>();
+  const locales = new Set<string>();
+  const digest = createHash('sha256');
+  const decoder = notUtf8 && new TextDecoder('utf-8', { fatal: true });
+  let header: string[] | undefined;
+
+  // First pass: every row checked, duplicates found; only the index above is kept.
+  for (const { record, line } of csvRecords(chunks, fileName, columns, (chunk) => {
+    digest.update(chunk);
+    try {
+      decoder?.decode(chunk, { stream: true });
+    } catch {
+      throw notUtf8!();
+    }
+  })) {
+    header ??= Object.keys(record);
+    const result = toContact(record, line, options, columns);
+    if (typeof result === 'string') {
+      stream.invalid.push({ where: `${fileName}:${line}`, message: result, group: 'contacts' });
+      continue;
+    }
+    const { phone, email } = result.columns;
+    const twin = (phone ? byPhone.get(phone) : undefined) ?? (email ? byEmail.get(email) : undefined);
+    if (twin !== undefined) {
+      const twins = index.twins.get(twin) ?? [];
+      if (twins.length === 0) index.twins.set(twin, twins);
+      twins.push(result);
+      index.twinLines.add(line);
+      index.groupSetOf[twin] = setId([...new Set([...index.groupSets[index.groupSetOf[twin]!]!, ...result.groups])]);
+      // What the merged person is now reached at (their own phone and email win).
+      if (phone && !index.hasPhone[twin]) (index.hasPhone[twin] = true), byPhone.set(phone, twin);
+      if (email && !index.hasEmail[twin]) (index.hasEmail[twin] = true), byEmail.set(email, twin);
+      stream.notices.push({ where: `${fileName}:${line}`, message: `same person as line ${index.lines[twin]} (${index.names[twin]}); merged and reached once.`, group: 'contacts' });
+      continue;
+    }
+    const ordinal = stream.count++;
+    index.lines.push(line);
+    index.names.push(result.name);
+    index.groupSetOf.push(setId(result.groups));
+    index.hasPhone.push(Boolean(phone));
+    index.hasEmail.push(Boolean(email));
+    if (phone) byPhone.set(phone, ordinal);
+    if (email) byEmail.set(email, ordinal);
+    locales.add(result.locale);
+    const namesake = byName.get(nameKey(result.name));
+    if (namesake !== undefined) {
+      stream.notices.push({ where: `${fileName}:${line}`, message: namesakeWarning({ line: index.lines[namesake]!, name: index.names[namesake]!, phone: index.hasPhone[namesake]!, email: index.hasEmail[namesake]! }, result), group: 'contacts' });
+    } else {
+      byName.set(nameKey(result.name), ordinal);
+    }
+  }
+  try {
+    decoder?.decode();
   } catch {
+    throw notUtf8!();
+  }
+  if (stream.count === 0 && stream.invalid.length === 0) {
+    throw new UserError(`${fileName} has a header but no contacts; add one row per person.`);
+  }
+  for (const set of index.groupSetOf) for (const g of index.groupSets[set]!) stream.groupSizes[g] = (stream.groupSizes[g] ?? 0) + 1;
+  stream.extraColumns = (header ?? []).filter((c) => c && !known.has(c));
+  stream.locales = [...locales];
+  const checked = digest.digest('hex');
+  stream.contacts = { [Symbol.iterator]: () => eachContact(chunks, fileName, options, columns, index, checked) };
+  return stream;
+}
+
+/** Second and later passes: the same rows again, twins merged into the first row of each person. */
+function* eachContact(
+  chunks: () => Iterable<Buffer>, fileName: string, options: ContactOptions, columns: AddressColumn[], index: Index, checked: string,
+): Generator<Contact> {
+  const digest = createHash('sha256');
+  let ordinal = 0;
+  for (const { record, line } of csvRecords(chunks, fileName, columns, (chunk) => digest.update(chunk))) {
+    if (index.twinLines.has(line)) continue;
+    const contact = toContact(record, line, options, columns);
+    if (typeof contact === 'string') continue;
+    for (const twin of index.twins.get(ordinal) ?? []) mergeInto(contact, twin, options.channels);
+    ordinal += 1;
+    yield contact;
+  }
+  if (digest.digest('hex') !== checked) {
+    throw new UserError(`${fileName} changed while it was being read; nothing was sent. Wait until it is saved, then run the command again.`);
+  }
+}
+
+/**
+ * The CSV records of a list, with the line each starts on, read chunk by chunk (the
+ * parser keeps nothing: each record is handed over as it is read).
+ */
+function* csvRecords(
+  chunks: () => Iterable<Buffer>, fileName: string, columns: AddressColumn[], onChunk: (chunk: Buffer) => void,
+): Generator<{ record: Record<string, string>; line: number }> {
+  let parser: ReturnType<typeof csvParser> | undefined;
+  const ready: { record: Record<string, string>; line: number }[] = [];
+  const fail = (error: unknown) => {
+    if (error instanceof UserError) throw error;
+    const err = error as { lines?: number; message: string };
+    throw new UserError(`${fileName}:${err.lines ?? 1}: this is not a readable CSV file (${err.message}); export it again as CSV.`);
+  };
+  for (const chunk of chunks()) {
+    onChunk(chunk);
+    if (!parser) parser = csvParser(chunk, fileName, columns, ready);
+    const error = parser.parse(chunk, false, () => {}, () => {});
+    if (error) fail(error);
+    yield* ready.splice(0);
+  }
+  parser ??= csvParser(Buffer.alloc(0), fileName, columns, ready); // an empty file: its header is missing
+  const error = parser.parse(undefined, true, () => {}, () => {});
+  if (error) fail(error);
+  yield* ready.splice(0);
+}
+
+/**
+ * csv-parse's own incremental parser (what its stream and sync APIs both drive), fed
+ * synchronously here so that planning stays a plain loop.
+ */
+function csvParser(first: Buffer, fileName: string, columns: AddressColumn[], ready: { record: Record<string, string>; line: number }[]) {
+  const text = first.toString('utf8').replace(/^\uFEFF/, '');
+  const header = firstHeader(text);
+  if (!header.includes('name') || !columns.some((c) => header.includes(c.name))) {
     throw new UserError(
-      `${basename(path)} is not UTF-8 (probably a Windows/Excel export), so accents would be garbled; convert it with: notify contacts import ${basename(path)} -o contacts.csv`,
+      `${fileName}:1: the header must have a "name" column and at least one of ${columns.map((c) => c.name).join(', ')} (expected: ${CONTACT_COLUMNS.join(',')}); to convert another spreadsheet use "notify contacts import".`,
     );
   }
-  return parseContacts(text, basename(path), options);
+  return (new Parser({
+    bom: true,
+    columns: (names: string[]) => names.map((h) => h.trim().toLowerCase()),
+    delimiter: detectDelimiter(text),
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim: true,
+    on_record: (record: Record<string, string>, context: { lines: number }): null => {
+      // `lines` is where the record ends: step back over newlines inside its cells.
+      let line = context.lines;
+      for (const cell of Object.values(record)) for (let i = cell.indexOf('\n'); i !== -1; i = cell.indexOf('\n', i + 1)) line -= 1;
+      ready.push({ record, line });
+      return null; // nothing kept by the parser
+    },
+  } satisfies Options<Record<string, string>> as unknown as Options) as unknown as { api: CsvApi }).api;
+}
+
+/** The part of csv-parse's parser used here (`Parser.api`, untyped in its declarations). */
+interface CsvApi {
+  parse(chunk: Buffer | undefined, end: boolean, push: () => void, close: () => void): Error | undefined;
 }
 
 /** Picks `;` or `,` (or tab) from the header line, as French Excel exports use `;`. */
@@ -87,68 +323,6 @@ export function sniffDelimiter(headerLine: string): string {
     if (count > most) [best, most] = [delimiter, count]; // ties keep tab, then `;`, then `,`
   }
   return best;
-}
-
-export function parseContacts(text: string, fileName: string, options: ContactOptions): ContactList {
-  const header = firstHeader(text);
-  const columns = addressColumns(options.channels);
-  if (!header.includes('name') || !columns.some((c) => header.includes(c.name))) {
-    throw new UserError(
-      `${fileName}:1: the header must have a "name" column and at least one of ${columns.map((c) => c.name).join(', ')} (expected: ${CONTACT_COLUMNS.join(',')}); to convert another spreadsheet use "notify contacts import".`,
-    );
-  }
-
-  const list: ContactList = { contacts: [], invalid: [], notices: [] };
-  const byPhone = new Map<string, Contact>();
-  const byEmail = new Map<string, Contact>();
-  const byName = new Map<string, Contact>();
-  // Each record is taken as the parser reads it (on_record), so the parsed rows of a large
-  // list (and their line info) are never all in memory beside the contacts made from them.
-  const take = (record: Record<string, string>, lines: number) => {
-    // `lines` is where the record ends: step back over newlines inside its cells.
-    const line = lines - Object.values(record).reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
-    const where = `${fileName}:${line}`;
-    const result = toContact(record, line, options, columns);
-    if (typeof result === 'string') {
-      list.invalid.push({ where, message: result, group: 'contacts' });
-      return;
-    }
-    const { phone, email } = result.columns;
-    const twin = (phone && byPhone.get(phone)) || (email && byEmail.get(email));
-    if (twin) {
-      mergeInto(twin, result, options.channels);
-      list.notices.push({ where, message: `same person as line ${twin.line} (${twin.name}); merged and reached once.`, group: 'contacts' });
-    } else {
-      const namesake = byName.get(nameKey(result.name));
-      if (namesake) list.notices.push({ where, message: namesakeWarning(namesake, result), group: 'contacts' });
-      else byName.set(nameKey(result.name), result);
-      list.contacts.push(result);
-    }
-    const kept = twin || result;
-    if (kept.columns.phone) byPhone.set(kept.columns.phone, kept);
-    if (kept.columns.email) byEmail.set(kept.columns.email, kept);
-  };
-  try {
-    parse(text, {
-      bom: true,
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      delimiter: detectDelimiter(text.replace(/^\uFEFF/, '')),
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
-      on_record: (record: Record<string, string>, context: { lines: number }) => {
-        take(record, context.lines);
-        return null; // nothing kept by the parser
-      },
-    });
-  } catch (error) {
-    const err = error as { lines?: number; message: string };
-    throw new UserError(`${fileName}:${err.lines ?? 1}: this is not a readable CSV file (${err.message}); export it again as CSV.`);
-  }
-  if (list.contacts.length === 0 && list.invalid.length === 0) {
-    throw new UserError(`${fileName} has a header but no contacts; add one row per person.`);
-  }
-  return list;
 }
 
 function firstHeader(text: string): string[] {
@@ -212,9 +386,11 @@ export function splitGroups(cell: string): string[] {
 /**
  * Two rows with one name but another phone or email are counted as two people; usually one
  * is a stale row (an old number), and the person gets messages at an address they left.
+ * (A row with the same phone or email as the first would have been merged: an address
+ * differs when this row has one, or when only the first row has one.)
  */
-function namesakeWarning(first: Contact, other: Contact): string {
-  const differs = [other.columns.phone !== first.columns.phone && 'phone', other.columns.email !== first.columns.email && 'email'].filter(Boolean).join(' and ');
+function namesakeWarning(first: { line: number; name: string; phone: boolean; email: boolean }, other: Contact): string {
+  const differs = [(other.columns.phone || first.phone) && 'phone', (other.columns.email || first.email) && 'email'].filter(Boolean).join(' and ');
   return `same name as line ${first.line} (${first.name}) but another ${differs || 'address'}: both rows will be messaged as two people; if one is out of date, remove it.`;
 }
 

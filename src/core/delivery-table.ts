@@ -76,6 +76,14 @@ function grow<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array | 
   return next;
 }
 
+type IdWords = [number, number, number];
+
+/** A delivery id of 24 hex characters as three 32-bit words (other ids: undefined). */
+function idWords(id: string): IdWords | undefined {
+  if (!HEX24.test(id)) return undefined;
+  return [parseInt(id.slice(0, 8), 16), parseInt(id.slice(8, 16), 16), parseInt(id.slice(16, 24), 16)];
+}
+
 export class DeliveryTable {
   private n = 0;
   private status = new Uint8Array(1024);
@@ -111,11 +119,12 @@ export class DeliveryTable {
 
   /** Add a planned delivery; returns its ordinal (an id planned twice keeps its first ordinal, updated). */
   add(info: DeliveryInfo, place: RecordPlace | undefined, showPlace: boolean): number {
-    let i = this.ordinal(info.id);
+    const words = idWords(info.id);
+    let i = this.ordinal(info.id, words);
     if (i === undefined) {
       i = this.n++;
       this.ensure(this.n);
-      this.storeId(info.id, i);
+      this.storeId(info.id, i, words);
     }
     this.status[i] = 0;
     this.attempts[i] = 0;
@@ -154,15 +163,13 @@ export class DeliveryTable {
     this.idWords = grow(this.idWords, this.status.length * 3);
   }
 
-  private storeId(id: string, i: number): void {
-    if (!HEX24.test(id)) {
+  private storeId(id: string, i: number, words: IdWords | undefined): void {
+    if (!words) {
       this.otherIds.set(id, i);
       this.otherById.set(i, id);
       return;
     }
-    this.idWords[i * 3] = parseInt(id.slice(0, 8), 16);
-    this.idWords[i * 3 + 1] = parseInt(id.slice(8, 16), 16);
-    this.idWords[i * 3 + 2] = parseInt(id.slice(16, 24), 16);
+    [this.idWords[i * 3], this.idWords[i * 3 + 1], this.idWords[i * 3 + 2]] = words;
     // Keep the table at most half full.
     if ((this.n - this.otherIds.size) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else this.insertSlot(i);
@@ -181,11 +188,9 @@ export class DeliveryTable {
   }
 
   /** The ordinal of a delivery id, if it was planned. */
-  ordinal(id: string): number | undefined {
-    if (!HEX24.test(id)) return this.otherIds.get(id);
-    const a = parseInt(id.slice(0, 8), 16);
-    const b = parseInt(id.slice(8, 16), 16);
-    const c = parseInt(id.slice(16, 24), 16);
+  ordinal(id: string, words = idWords(id)): number | undefined {
+    if (!words) return this.otherIds.get(id);
+    const [a, b, c] = words;
     const mask = this.slots.length - 1;
     for (let s = a & mask; this.slots[s] !== 0; s = (s + 1) & mask) {
       const i = this.slots[s]! - 1;

@@ -14,7 +14,7 @@
  * planned record's `digest`). A dry run keeps no store: nothing will be sent from it.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { bodyJson, messageDigest, type MessageBody } from './chain.js';
+import { bodyJson, linkHash, messageDigest, type MessageBody } from './chain.js';
 
 /** Digests remembered for de-duplication (then the table starts afresh). */
 const DEDUPE_ENTRIES = 4096;
@@ -46,7 +46,7 @@ export class MessageStore {
   /** Store a message (or find it stored already); returns its digest and place. */
   put(body: MessageBody): { digest: string; place: BodyPlace } {
     const json = bodyJson(body);
-    const digest = messageDigest(body);
+    const digest = linkHash(json); // = messageDigest(body), without serialising the message twice
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
     const line = json + '\n';

@@ -10,7 +10,7 @@ import { addressColumns } from './contacts.js';
 import { contextFactory, type ContextFor } from './context.js';
 import { escapeHtml } from './escape.js';
 import { render } from './render.js';
-import { selectByName } from './select.js';
+import { selectByName, type NameSelection } from './select.js';
 import type { SmsLength } from './sms-encoding.js';
 import { resolveTemplate, type Scenario, type TemplateSet } from './templates.js';
 import type { ChannelName, Contact, Problem, Rendered } from './types.js';
@@ -32,7 +32,10 @@ export interface PlanInput {
   runId: string;
   scenario: Scenario;
   templates: TemplateSet;
-  contacts: Contact[];
+  /** Read once, in order (a contact list of any size is streamed, not held). */
+  contacts: Iterable<Contact>;
+  /** Every group of the list, when known without reading it (else found by a pass over `contacts`). */
+  knownGroups?: Iterable<string>;
   channels: Channel[];
   variables: Record<string, string>;
   /** --group: only contacts in one of these groups. */
@@ -65,8 +68,8 @@ export interface Plan {
   /** The first delivery rendered with each template: what the lead previews. */
   previews: Delivery[];
   problems: Problem[];
-  /** People the plan targets. */
-  recipients: Contact[];
+  /** How many people the plan targets. */
+  recipients: number;
   /** People targeted who have no address on any selected channel: they would be missed. */
   unreachable: Contact[];
   /** Worth fixing, but no reason to hold the messages back (an SMS to a landline…). */
@@ -91,9 +94,9 @@ export function deliveryId(runId: string, contactKey: string, channel: string): 
  */
 export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => void = () => {}): Plan {
   const problems = new ProblemList();
-  const recipients = selectRecipients(input, problems);
+  const selected = selectRecipients(input, problems);
   const plan: Plan = {
-    channels: new Map(), messages: 0, previews: [], problems: [], recipients, unreachable: [], warnings: [], notes: [], unsuitable: 0,
+    channels: new Map(), messages: 0, previews: [], problems: [], recipients: 0, unreachable: [], warnings: [], notes: [], unsuitable: 0,
     tally: new BlastTally(input.channels),
   };
   const seenTemplates = new Set<string>();
@@ -113,7 +116,9 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
     addressColumns: addressColumns(input.channels).map((c) => c.name),
   });
 
-  for (const contact of recipients) {
+  for (const contact of input.contacts) {
+    if (!selected(contact)) continue;
+    plan.recipients += 1;
     const context = contextFor(contact);
     const channels = input.channels.filter((c) => contact.addresses[c.name]);
     for (const channel of channels) {
@@ -141,10 +146,13 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
     };
     emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems), true);
   }
-  if (recipients.length > 0 && plan.messages === 0 && problems.size === 0) {
+  if (plan.recipients === 0 && problems.size === 0) {
+    problems.add({ where: '--group/--contact', message: 'the plan selects nobody; check the group and contact filters.', group: 'plan' });
+  }
+  if (plan.recipients > 0 && plan.messages === 0 && problems.size === 0) {
     problems.add({
       where: '--channels',
-      message: `none of the ${recipients.length} selected contacts has an address on ${input.channels.map((c) => c.name).join(', ')}; choose other channels.`,
+      message: `none of the ${plan.recipients} selected contacts has an address on ${input.channels.map((c) => c.name).join(', ')}; choose other channels.`,
       group: 'plan',
     });
   }
@@ -181,8 +189,9 @@ function count(plan: Plan, delivery: Delivery, broadcast: boolean): void {
   }
 }
 
-function selectRecipients(input: PlanInput, problems: ProblemList): Contact[] {
-  const known = new Set(input.contacts.flatMap((c) => c.groups));
+/** Who the plan targets: a test for each contact as the list streams by (the filters' own problems are said now). */
+function selectRecipients(input: PlanInput, problems: ProblemList): (contact: Contact) => boolean {
+  const known = new Set(input.knownGroups ?? [...input.contacts].flatMap((c) => c.groups));
   const checkGroups = (groups: string[], where: string) => {
     for (const g of groups.filter((g) => !known.has(g))) {
       problems.add({ where, message: `no contact is in group "${g}" (groups in the list: ${[...known].sort().join(', ') || 'none'}).`, group: 'plan' });
@@ -192,16 +201,12 @@ function selectRecipients(input: PlanInput, problems: ProblemList): Contact[] {
   checkGroups(input.groups, '--group');
 
   const inAny = (c: Contact, groups: string[]) => groups.length === 0 || c.groups.some((g) => groups.includes(g));
-  let selected = input.contacts.filter((c) => inAny(c, input.scenario.groups) && inAny(c, input.groups));
+  let byName: NameSelection | undefined;
   if (input.contactNames.length > 0) {
-    const byName = selectByName(input.contactNames, input.contacts);
+    byName = selectByName(input.contactNames, Array.from(input.contacts, (c) => c.name));
     for (const problem of byName.problems) problems.add(problem);
-    selected = selected.filter(byName.matches);
   }
-  if (selected.length === 0 && problems.size === 0) {
-    problems.add({ where: '--group/--contact', message: 'the plan selects nobody; check the group and contact filters.', group: 'plan' });
-  }
-  return selected;
+  return (c) => inAny(c, input.scenario.groups) && inAny(c, input.groups) && (!byName || byName.matches(c));
 }
 
 function renderDelivery(

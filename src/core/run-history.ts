@@ -32,18 +32,11 @@ export function previousLiveRun(scenario: string, cwd = process.cwd()): Previous
   return undefined;
 }
 
-/** People per group in the contact list. */
-export function groupSizes(contacts: { groups: string[] }[]): Record<string, number> {
-  const sizes: Record<string, number> = {};
-  for (const c of contacts) for (const g of c.groups) sizes[g] = (sizes[g] ?? 0) + 1;
-  return sizes;
-}
-
 export function unusual(plan: Plan, now: Record<string, number>, targetGroups: string[], previous: PreviousRun | undefined): Problem[] {
   const found: Problem[] = [];
   const where = 'blast radius';
   const say = (message: string) => found.push({ where, message, group: 'blast radius' });
-  const targeted = plan.recipients.length;
+  const targeted = plan.recipients;
   if (targeted > 0 && plan.unreachable.length / targeted > UNREACHABLE_SHARE) {
     say(`${plan.unreachable.length} of ${targeted} people (${percent(plan.unreachable.length / targeted)}) have no address on any selected channel and will not be reached.`);
   }

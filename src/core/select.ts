@@ -16,12 +16,13 @@ export interface NameSelection {
   problems: Problem[];
 }
 
-export function selectByName(names: string[], contacts: Contact[]): NameSelection {
+/** `people`: the name of everyone in the list. */
+export function selectByName(names: string[], people: string[]): NameSelection {
   const wanted = new Set(names.map(nameKey));
-  const known = new Set(contacts.map((c) => nameKey(c.name)));
+  const known = new Set(people.map(nameKey));
   const problems: Problem[] = [];
   for (const name of names.filter((n) => !known.has(nameKey(n)))) {
-    const close = closestNames(name, [...new Set(contacts.map((c) => c.name))]);
+    const close = closestNames(name, [...new Set(people)]);
     problems.push({
       where: '--contact',
       message: `no contact is named "${name}"${close.length ? `; did you mean ${close.map((n) => `"${n}"`).join(' or ')}?` : '; check the name column of the contacts file.'}`,

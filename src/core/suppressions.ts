@@ -64,21 +64,29 @@ export function addSuppressions(entries: Suppression[], cwd = process.cwd()): Su
 /**
  * Contacts as a plan must see them: suppressed addresses removed (and listed), unless the
  * scenario ignores suppressions — which is said too, so the lead knows who opted out.
+ * `apply` is called on each contact as the list streams by; `notices` fills as it goes
+ * (once per person: a second pass over the list says nothing twice).
  */
-export function applySuppressions(contacts: Contact[], list: Map<string, Suppression>, ignore: boolean): { contacts: Contact[]; notices: Problem[] } {
-  if (list.size === 0) return { contacts, notices: [] };
+export function suppressionsFor(list: Map<string, Suppression>, ignore: boolean): { apply(contact: Contact): Contact; notices: Problem[] } {
   const notices: Problem[] = [];
-  const kept = contacts.map((contact) => {
+  const told = new Set<string>();
+  const apply = (contact: Contact): Contact => {
+    if (list.size === 0) return contact;
     const hit = Object.entries(contact.addresses).filter(([channel, address]) => isSuppressed(list, channel, address));
     if (hit.length === 0) return contact;
     const what = hit.map(([channel, address]) => `${channel} ${address} (opted out ${list.get(keyOf(channel, address))!.when.slice(0, 10)})`).join(', ');
+    const tell = (notice: Problem) => {
+      if (told.has(contact.key)) return;
+      told.add(contact.key);
+      notices.push(notice);
+    };
     if (ignore) {
-      notices.push({ where: `contacts line ${contact.line}`, message: `${contact.name}: ${what} still receives this scenario (ignore_suppressions: true).`, group: 'suppressions' });
+      tell({ where: `contacts line ${contact.line}`, message: `${contact.name}: ${what} still receives this scenario (ignore_suppressions: true).`, group: 'suppressions' });
       return contact;
     }
-    notices.push({ where: `contacts line ${contact.line}`, message: `${contact.name}: skipped ${what}, listed in ${SUPPRESSIONS_FILE}.`, group: 'suppressions' });
+    tell({ where: `contacts line ${contact.line}`, message: `${contact.name}: skipped ${what}, listed in ${SUPPRESSIONS_FILE}.`, group: 'suppressions' });
     const addresses = Object.fromEntries(Object.entries(contact.addresses).filter(([channel, address]) => !isSuppressed(list, channel, address)));
     return { ...contact, addresses };
-  });
-  return { contacts: kept, notices };
+  };
+  return { apply, notices };
 }
