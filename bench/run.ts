@@ -21,6 +21,7 @@ import type { HttpRequest, Job, Mail, WorkerResult } from './raw-worker.js';
 import { Arrivals, overall, perSecond, readRunJournal, spanMs, type Span } from './spans.js';
 
 import { rollCallBench } from './rollcall.js';
+import { resumeBench } from './resume.js';
 
 const CHANNELS = ['sms', 'email', 'slack', 'telegram'] as const;
 type ChannelName = (typeof CHANNELS)[number];
@@ -35,7 +36,10 @@ const LOOP_CONTACTS = 1_000;
 const STARTUP_RUNS = 15;
 const FIRST_MESSAGE_RUNS = 5;
 const SCALE_SIZES = [1_000, 10_000, 100_000];
-/** `npm run bench -- --only scale`: the dry runs alone, with the million (≈ 2 minutes more on 2 cores). */
+/**
+ * `npm run bench -- --only scale`: the dry runs alone, with the million (≈ 2 minutes more on 2 cores).
+ * `npm run bench -- --only resume [--contacts N]`: kill -9 at half of a live send, then resume (bench/resume.ts); never in the default bench.
+ */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const MILLION = 1_000_000;
 /** Rate-limited run: messages per channel and the limits; the slowest channel sets the bound. */
@@ -552,6 +556,10 @@ async function queueSection(fakes: Fakes, arrivals: Arrivals, list: string, bigL
 // ── main ─────────────────────────────────────────────────────────────────────────────
 
 async function main() {
+  if (ONLY === 'resume') {
+    await section('Resume', async () => void (results.resume = await resumeBench({ dir: freshDir('resume'), row, log })));
+    return finish();
+  }
   const lists = new Map<number, string>();
   for (const size of new Set([...SCALE_SIZES, LOOP_CONTACTS, FANOUT_CONTACTS, RATED_CONTACTS, QUEUE_CONTACTS, ENQUEUE_CONTACTS])) {
     lists.set(size, writeContacts(join(work, `contacts-${size}.csv`), size));
