@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { Parser, type Options } from 'csv-parse';
 import { UserError } from '../errors.js';
 import type { AddressColumn, Channel } from './channel.js';
+import { phoneColumn } from './phone.js';
 import { nameKey } from './select.js';
 import type { Contact, Problem } from './types.js';
 
@@ -102,7 +103,7 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
 }
 
 /** Bytes read at a time: the list is never read whole. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 32 * 1024;
 
 function readStart(path: string): Buffer {
   const fd = openSync(path, 'r');
@@ -139,6 +140,9 @@ interface Index {
   groupSetIds: Map<string, number>;
   hasPhone: boolean[];
   hasEmail: boolean[];
+  /** Each person's phone as the first pass parsed it. */
+  phones: KnownPhone[];
+  invalidLines: Set<number>;
   /** Later rows of the same person, by the person's ordinal; and the lines of those rows. */
   twins: Map<number, Contact[]>;
   twinLines: Set<number>;
@@ -148,7 +152,7 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   const columns = addressColumns(options.channels);
   const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
   const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [] };
-  const index: Index = { lines: [], names: [], groupSetOf: [], groupSets: [], groupSetIds: new Map(), hasPhone: [], hasEmail: [], twins: new Map(), twinLines: new Set() };
+  const index: Index = { lines: [], names: [], groupSetOf: [], groupSets: [], groupSetIds: new Map(), hasPhone: [], hasEmail: [], phones: [], invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
   const setId = (groups: string[]) => {
     const key = groups.join('|');
     let id = index.groupSetIds.get(key);
@@ -176,6 +180,7 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
     const result = toContact(record, line, options, columns);
     if (typeof result === 'string') {
       stream.invalid.push({ where: `${fileName}:${line}`, message: result, group: 'contacts' });
+      index.invalidLines.add(line);
       continue;
     }
     const { phone, email } = result.columns;
@@ -197,6 +202,7 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
     index.names.push(result.name);
     index.groupSetOf.push(setId(result.groups));
     index.hasPhone.push(Boolean(phone));
+    index.phones.push(phone ? { value: phone, ...(result.landline && { landline: true }) } : undefined);
     index.hasEmail.push(Boolean(email));
     if (phone) byPhone.set(phone, ordinal);
     if (email) byEmail.set(email, ordinal);
@@ -231,9 +237,9 @@ function* eachContact(
   const digest = createHash('sha256');
   let ordinal = 0;
   for (const { record, line } of csvRecords(chunks, fileName, columns, (chunk) => digest.update(chunk))) {
-    if (index.twinLines.has(line)) continue;
-    const contact = toContact(record, line, options, columns);
-    if (typeof contact === 'string') continue;
+    if (index.twinLines.has(line) || index.invalidLines.has(line)) continue;
+    const contact = toContact(record, line, options, columns, { known: index.phones[ordinal] });
+    if (typeof contact === 'string') continue; // the file changed: said after the last row
     for (const twin of index.twins.get(ordinal) ?? []) mergeInto(contact, twin, options.channels);
     ordinal += 1;
     yield contact;
@@ -348,7 +354,10 @@ export function addressesOf(columns: Record<string, string>, channels: readonly 
 }
 
 /** A contact, or the one-sentence reason the row cannot be used. */
-function toContact(record: Record<string, string>, line: number, options: ContactOptions, columns: AddressColumn[]): Contact | string {
+/** A phone already parsed (a second pass over the list reuses the first pass's work: parsing is most of a row's cost). */
+type KnownPhone = { value: string; landline?: boolean } | undefined;
+
+function toContact(record: Record<string, string>, line: number, options: ContactOptions, columns: AddressColumn[], phone?: { known: KnownPhone }): Contact | string {
   const cell = (column: string) => (record[column] ?? '').trim();
   const name = cell('name');
   if (!name) return 'the name is empty; every contact needs a name.';
@@ -358,7 +367,7 @@ function toContact(record: Record<string, string>, line: number, options: Contac
   for (const column of columns) {
     const raw = cell(column.name);
     if (!raw) continue;
-    const parsed = column.parse(raw, options);
+    const parsed = phone && column === phoneColumn && phone.known ? phone.known : column.parse(raw, options);
     if (typeof parsed === 'string') return parsed;
     values[column.name] = parsed.value;
     if (parsed.landline) landline = true;
