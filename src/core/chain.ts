@@ -17,6 +17,9 @@
  *
  * `messageDigest(body)`: the same hash over the rendered message, kept in each planned
  * record, so a message read back for sending (or resending) is the one that was checked.
+ * Its parts are hashed as they are, each after its length (so no two messages share an
+ * input), not as JSON: serialising every message first was a tenth of a 400,000-message
+ * plan's time. Journals written before hashed the JSON form (`legacyMessageDigest`).
  */
 import { createHash, hash } from 'node:crypto';
 
@@ -40,6 +43,12 @@ export function bodyJson(body: MessageBody): string {
 }
 
 export function messageDigest(body: MessageBody): string {
+  const { text, subject = '', html = '' } = body;
+  return linkHash(`${text.length}:${text}${subject.length}:${subject}${html.length}:${html}`);
+}
+
+/** The digest journals held before `messageDigest` (SHA-256 of the message as JSON). */
+export function legacyMessageDigest(body: MessageBody): string {
   return linkHash(bodyJson(body));
 }
 

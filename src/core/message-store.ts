@@ -10,11 +10,12 @@
  * for thousands of people): the last few thousand digests are remembered, so the table
  * stays small however large the list.
  *
- * Format: one JSON array `[text, subject|null, html|null]` per line (its digest is the
- * planned record's `digest`). A dry run keeps no store: nothing will be sent from it.
+ * Format: one JSON array `[text, subject|null, html|null]` per line (its digest, the
+ * planned record's `digest`, is `messageDigest` of it). A dry run keeps no store: nothing
+ * will be sent from it.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { bodyJson, linkHash, messageDigest, type MessageBody } from './chain.js';
+import { bodyJson, legacyMessageDigest, messageDigest, type MessageBody } from './chain.js';
 
 /** Digests remembered for de-duplication (then the table starts afresh). */
 const DEDUPE_ENTRIES = 4096;
@@ -46,7 +47,7 @@ export class MessageStore {
   /** Store a message (or find it stored already); returns its digest and place. */
   put(body: MessageBody): { digest: string; place: BodyPlace } {
     const json = bodyJson(body);
-    const digest = linkHash(json); // = messageDigest(body), without serialising the message twice
+    const digest = messageDigest(body);
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
     const line = json + '\n';
@@ -77,7 +78,7 @@ export class MessageStore {
     try {
       const [text, subject, html] = JSON.parse(buffer.subarray(0, read).toString('utf8')) as [string, string | null, string | null];
       const body: MessageBody = { text, ...(subject !== null && { subject }), ...(html !== null && { html }) };
-      return messageDigest(body) === digest ? body : undefined;
+      return messageDigest(body) === digest || legacyMessageDigest(body) === digest ? body : undefined;
     } catch {
       return undefined;
     }
