@@ -28,16 +28,18 @@ export function contextFactory(base: ContextBase): (contact: Contact) => Context
   };
   const emptyColumns = Object.fromEntries(base.addressColumns.map((c) => [c, '']));
   return (contact) => {
-    const own = {
-      scenario: base.scenario,
-      run: { id: base.runId, time: formatTime(base.now, contact.locale) },
-      contact: {
-        ...contact.extra, ...emptyColumns, ...contact.columns,
-        name: contact.name, role: contact.role, groups: contact.groups, locale: contact.locale,
-      },
-    };
+    // Built on first use: a person whose templates all read nothing of them needs none (render.ts).
+    let own: Record<string, unknown> | undefined;
     const byEscaper = new Map<Escaper | undefined, Record<string, unknown>>();
     return (escape) => {
+      own ??= {
+        scenario: base.scenario,
+        run: { id: base.runId, time: formatTime(base.now, contact.locale) },
+        contact: {
+          ...contact.extra, ...emptyColumns, ...contact.columns,
+          name: contact.name, role: contact.role, groups: contact.groups, locale: contact.locale,
+        },
+      };
       let context = byEscaper.get(escape);
       if (!context) byEscaper.set(escape, (context = { ...escapedVariables(escape), ...escapeDeep(escape, own) }));
       return context;

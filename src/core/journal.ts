@@ -264,12 +264,23 @@ export class Journal {
     let digest: string;
     let place: BodyPlace | undefined;
     if (this.store.exists) ({ digest, place } = this.store.put(body));
-    else digest = messageDigest(body);
+    else digest = this.lastDigest(delivery.channel, body);
     return this.append({
       kind: 'planned', ...rest,
       template: dir && template.startsWith(dir + sep) ? template.slice(dir.length + 1) : template,
       to: message.to, digest, ...(place && { body: place }),
     }, options);
+  }
+
+  /** Per channel, the last message digested: people sharing a template share its text (core/render.ts). */
+  private readonly digested = new Map<ChannelName, MessageBody & { digest: string }>();
+
+  private lastDigest(channel: ChannelName, body: MessageBody): string {
+    const last = this.digested.get(channel);
+    if (last && last.text === body.text && last.subject === body.subject && last.html === body.html) return last.digest;
+    const digest = messageDigest(body);
+    this.digested.set(channel, { ...body, digest });
+    return digest;
   }
 
   private flush(): void {

@@ -9,7 +9,7 @@ import { BlastTally } from './blast-radius.js';
 import { addressColumns } from './contacts.js';
 import { contextFactory, type ContextFor } from './context.js';
 import { escapeHtml } from './escape.js';
-import { render } from './render.js';
+import { PlanRenders } from './render.js';
 import { selectByName, type NameSelection } from './select.js';
 import type { SmsLength } from './sms-encoding.js';
 import { resolveTemplate, type Scenario, type TemplateSet } from './templates.js';
@@ -101,6 +101,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
   };
   const seenTemplates = new Set<string>();
   const omitted = new Map<Problem[], number>();
+  const renders = new PlanRenders(input.templates);
   const emit = (delivery: Delivery | undefined, broadcast = false) => {
     if (!delivery) return;
     count(plan, delivery, broadcast);
@@ -133,7 +134,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
         plan.unsuitable += 1;
         keep(plan.warnings, { where, message: `${unsuitable}: the ${channel.name} message will fail there; fix the contact (the other channels still go out).`, group: 'contacts' });
       }
-      emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems));
+      emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems, renders));
     }
     if (channels.length === 0) plan.unreachable.push(contact);
   }
@@ -144,7 +145,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
       line: 0, name: to, role: '', groups: ['broadcast'], locale: input.defaultLocale, extra: {}, key: `broadcast:${channel.name}`,
       columns: {}, addresses: { [channel.name]: to },
     };
-    emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems), true);
+    emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems, renders), true);
   }
   if (plan.recipients === 0 && problems.size === 0) {
     problems.add({ where: '--group/--contact', message: 'the plan selects nobody; check the group and contact filters.', group: 'plan' });
@@ -210,9 +211,9 @@ function selectRecipients(input: PlanInput, problems: ProblemList): (contact: Co
 }
 
 function renderDelivery(
-  input: PlanInput, channel: Channel, contact: Contact, to: string, contextFor: ContextFor, problems: ProblemList,
+  input: PlanInput, channel: Channel, contact: Contact, to: string, contextFor: ContextFor, problems: ProblemList, renders: PlanRenders,
 ): Delivery | undefined {
-  const { scenario, templates } = input;
+  const { scenario } = input;
   const file = resolveTemplate(scenario, channel.name, contact.groups, contact.locale);
   if (!file) {
     problems.add({
@@ -222,20 +223,20 @@ function renderDelivery(
     });
     return undefined;
   }
-  const body = render(templates, file, contextFor(channel.escape));
+  const body = renders.render(file, 'body', channel.escape, contact.locale, () => contextFor(channel.escape));
   if (!body.ok) return void problems.add(body.problem);
 
   const id = deliveryId(input.runId, contact.key, channel.name);
   const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value, locale: contact.locale };
   if (channel.subject) {
-    const subject = render(templates, file, contextFor(undefined), 'subject');
+    const subject = renders.render(file, 'subject', undefined, contact.locale, () => contextFor(undefined));
     if (!subject.ok) return void problems.add(subject.problem);
     message.subject = subject.value;
   }
   if (channel.html) {
     const htmlFile = resolveTemplate(scenario, channel.name, contact.groups, contact.locale, true);
     if (htmlFile) {
-      const html = render(templates, htmlFile, contextFor(escapeHtml));
+      const html = renders.render(htmlFile, 'body', escapeHtml, contact.locale, () => contextFor(escapeHtml));
       if (!html.ok) return void problems.add(html.problem);
       message.html = html.value;
     }

@@ -4,7 +4,8 @@
  * empty hole in a crisis message.
  */
 import type { TemplateDelegate } from 'handlebars';
-import { pathAt } from './template-paths.js';
+import type { Escaper } from './escape.js';
+import { pathAt, readsContact } from './template-paths.js';
 import type { TemplateFile, TemplateSet } from './templates.js';
 import type { Problem } from './types.js';
 
@@ -87,4 +88,41 @@ function explain(file: TemplateFile, error: Error, part: 'body' | 'subject'): Pr
       : `is not valid Handlebars near "${(error.message.split('\n')[1] ?? '').trim()}"; check that every {{ has its }} and every {{#block}} its {{/block}}.`,
     group: 'templates',
   };
+}
+
+/**
+ * Renders for a whole plan. A template that reads nothing of the person (readsContact) is
+ * rendered once per language and escaping and the text shared: the same string for
+ * thousands of people, so what is computed from it later (its digest, its SMS segments)
+ * is computed once too. Failures are never kept: each contact's render says them again.
+ */
+export class PlanRenders {
+  private readonly personal = new Map<string, boolean>();
+  private readonly shared = new Map<string, RenderResult>();
+  private readonly escapers = new Map<Escaper | undefined, number>();
+
+  constructor(private readonly set: TemplateSet) {}
+
+  render(file: TemplateFile, part: 'body' | 'subject', escape: Escaper | undefined, locale: string, context: () => Record<string, unknown>): RenderResult {
+    if (this.readsPerson(file, part)) return render(this.set, file, context(), part);
+    let escaper = this.escapers.get(escape);
+    if (escaper === undefined) this.escapers.set(escape, (escaper = this.escapers.size));
+    const key = `${file.path}\0${part}\0${escaper}\0${locale}`;
+    let result = this.shared.get(key);
+    if (!result) {
+      result = render(this.set, file, context(), part);
+      if (result.ok) this.shared.set(key, result);
+    }
+    return result;
+  }
+
+  private readsPerson(file: TemplateFile, part: 'body' | 'subject'): boolean {
+    const key = `${file.path}\0${part}`;
+    let reads = this.personal.get(key);
+    if (reads === undefined) {
+      reads = readsContact(this.set, (part === 'body' ? file.source : file.subjectSource) ?? '');
+      this.personal.set(key, reads);
+    }
+    return reads;
+  }
 }

@@ -54,3 +54,40 @@ export function variablesUsed(set: TemplateSet, scenario: Scenario): Set<string>
 export function pathAt(source: string, line: number, column: number): string | undefined {
   return paths(source).find((p) => p.loc.start.line === line && p.loc.start.column === column)?.original;
 }
+
+/**
+ * Whether a template can render differently for two people: it reads `contact.*`, the
+ * whole context (`this`, `..`, `@root`), or includes a partial that does (or one it cannot
+ * tell: a dynamic or missing partial). When unsure: yes. A template that does not is
+ * rendered once per language and escaping (`run.time` follows the language) instead of
+ * once per person.
+ */
+export function readsContact(set: TemplateSet, source: string, seen = new Set<string>()): boolean {
+  let ast: unknown;
+  try {
+    ast = Handlebars.parse(source);
+  } catch {
+    return true; // rendering reports the syntax error
+  }
+  let reads = false;
+  const walk = (node: unknown): void => {
+    if (reads || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const typed = node as { type?: string; name?: { type?: string; original?: string } };
+    if (typed.type === 'PathExpression') {
+      const path = node as PathNode;
+      if (path.parts[0] === 'contact' || path.parts.length === 0 || path.depth > 0 || (path.data && path.parts[0] === 'root')) reads = true;
+    } else if (typed.type === 'PartialStatement' || typed.type === 'PartialBlockStatement') {
+      const name = typed.name?.type === 'PathExpression' ? typed.name.original : undefined;
+      const partial = name === undefined ? undefined : set.handlebars.partials[name];
+      if (typeof partial !== 'string') reads = true;
+      else if (!seen.has(name!)) {
+        seen.add(name!);
+        if (readsContact(set, partial, seen)) reads = true;
+      }
+    }
+    for (const [key, value] of Object.entries(node)) if (key !== 'loc') walk(value);
+  };
+  walk(ast);
+  return reads;
+}
