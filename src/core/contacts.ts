@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { Parser, type Options } from 'csv-parse';
 import { UserError } from '../errors.js';
 import type { AddressColumn, Channel } from './channel.js';
+import { Column } from './column.js';
 import { phoneColumn } from './phone.js';
 import { nameKey } from './select.js';
 import type { Contact, Problem } from './types.js';
@@ -129,17 +130,20 @@ function* fileChunks(path: string): Generator<Buffer> {
   }
 }
 
+const HAS_PHONE = 1;
+const HAS_EMAIL = 2;
+
 /** What the first pass keeps of each person: small numbers, and the rows merged into them. */
 interface Index {
   /** Person (by ordinal, in file order) → the line of their first row, and their name. */
-  lines: number[];
+  lines: Column;
   names: string[];
-  /** Person (by ordinal, in file order) → index of their set of groups in `groupSets`. */
-  groupSetOf: number[];
+  /** Person → index of their set of groups in `groupSets`. */
+  groupSetOf: Column;
   groupSets: string[][];
   groupSetIds: Map<string, number>;
-  hasPhone: boolean[];
-  hasEmail: boolean[];
+  /** Person → HAS_PHONE | HAS_EMAIL. */
+  reachedAt: Column;
   /** Each person's phone as the first pass parsed it. */
   phones: KnownPhone[];
   invalidLines: Set<number>;
@@ -152,7 +156,9 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   const columns = addressColumns(options.channels);
   const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
   const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [] };
-  const index: Index = { lines: [], names: [], groupSetOf: [], groupSets: [], groupSetIds: new Map(), hasPhone: [], hasEmail: [], phones: [], invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
+  const index: Index = {
+    lines: new Column((n) => new Uint32Array(n)), names: [], groupSetOf: new Column((n) => new Uint32Array(n)), groupSets: [], groupSetIds: new Map(),
+    reachedAt: new Column((n) => new Uint8Array(n)), phones: [], invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
   const setId = (groups: string[]) => {
     const key = groups.join('|');
     let id = index.groupSetIds.get(key);
@@ -190,26 +196,28 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
       if (twins.length === 0) index.twins.set(twin, twins);
       twins.push(result);
       index.twinLines.add(line);
-      index.groupSetOf[twin] = setId([...new Set([...index.groupSets[index.groupSetOf[twin]!]!, ...result.groups])]);
+      index.groupSetOf.set(twin, setId([...new Set([...index.groupSets[index.groupSetOf.get(twin)]!, ...result.groups])]));
       // What the merged person is now reached at (their own phone and email win).
-      if (phone && !index.hasPhone[twin]) (index.hasPhone[twin] = true), byPhone.set(phone, twin);
-      if (email && !index.hasEmail[twin]) (index.hasEmail[twin] = true), byEmail.set(email, twin);
-      stream.notices.push({ where: `${fileName}:${line}`, message: `same person as line ${index.lines[twin]} (${index.names[twin]}); merged and reached once.`, group: 'contacts' });
+      const reachedAt = index.reachedAt.get(twin);
+      if (phone && !(reachedAt & HAS_PHONE)) byPhone.set(phone, twin);
+      if (email && !(reachedAt & HAS_EMAIL)) byEmail.set(email, twin);
+      index.reachedAt.set(twin, reachedAt | (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0));
+      stream.notices.push({ where: `${fileName}:${line}`, message: `same person as line ${index.lines.get(twin)} (${index.names[twin]}); merged and reached once.`, group: 'contacts' });
       continue;
     }
     const ordinal = stream.count++;
-    index.lines.push(line);
+    for (const column of [index.lines, index.groupSetOf, index.reachedAt]) column.ensure(stream.count);
+    index.lines.set(ordinal, line);
     index.names.push(result.name);
-    index.groupSetOf.push(setId(result.groups));
-    index.hasPhone.push(Boolean(phone));
+    index.groupSetOf.set(ordinal, setId(result.groups));
+    index.reachedAt.set(ordinal, (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0));
     index.phones.push(phone ? { value: phone, ...(result.landline && { landline: true }) } : undefined);
-    index.hasEmail.push(Boolean(email));
     if (phone) byPhone.set(phone, ordinal);
     if (email) byEmail.set(email, ordinal);
     locales.add(result.locale);
     const namesake = byName.get(nameKey(result.name));
     if (namesake !== undefined) {
-      stream.notices.push({ where: `${fileName}:${line}`, message: namesakeWarning({ line: index.lines[namesake]!, name: index.names[namesake]!, phone: index.hasPhone[namesake]!, email: index.hasEmail[namesake]! }, result), group: 'contacts' });
+      stream.notices.push({ where: `${fileName}:${line}`, message: namesakeWarning({ line: index.lines.get(namesake), name: index.names[namesake]!, reachedAt: index.reachedAt.get(namesake) }, result), group: 'contacts' });
     } else {
       byName.set(nameKey(result.name), ordinal);
     }
@@ -222,7 +230,9 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   if (stream.count === 0 && stream.invalid.length === 0) {
     throw new UserError(`${fileName} has a header but no contacts; add one row per person.`);
   }
-  for (const set of index.groupSetOf) for (const g of index.groupSets[set]!) stream.groupSizes[g] = (stream.groupSizes[g] ?? 0) + 1;
+  for (let ordinal = 0; ordinal < stream.count; ordinal++) {
+    for (const g of index.groupSets[index.groupSetOf.get(ordinal)]!) stream.groupSizes[g] = (stream.groupSizes[g] ?? 0) + 1;
+  }
   stream.extraColumns = (header ?? []).filter((c) => c && !known.has(c));
   stream.locales = [...locales];
   const checked = digest.digest('hex');
@@ -398,8 +408,8 @@ export function splitGroups(cell: string): string[] {
  * (A row with the same phone or email as the first would have been merged: an address
  * differs when this row has one, or when only the first row has one.)
  */
-function namesakeWarning(first: { line: number; name: string; phone: boolean; email: boolean }, other: Contact): string {
-  const differs = [(other.columns.phone || first.phone) && 'phone', (other.columns.email || first.email) && 'email'].filter(Boolean).join(' and ');
+function namesakeWarning(first: { line: number; name: string; reachedAt: number }, other: Contact): string {
+  const differs = [(other.columns.phone || first.reachedAt & HAS_PHONE) && 'phone', (other.columns.email || first.reachedAt & HAS_EMAIL) && 'email'].filter(Boolean).join(' and ');
   return `same name as line ${first.line} (${first.name}) but another ${differs || 'address'}: both rows will be messaged as two people; if one is out of date, remove it.`;
 }
 

@@ -20,6 +20,7 @@
  * readers use it like the Map it replaces; they are snapshots (change the state by
  * appending records to the journal, as always).
  */
+import { Column, CHUNK_BITS } from './column.js';
 import type { ChannelName } from './types.js';
 
 export type DeliveryStatus = 'pending' | 'attempting' | 'delivered' | 'failed' | 'skipped';
@@ -68,32 +69,6 @@ const PLACE_SHOWN = 4;
 const BROADCAST = 8;
 
 const HEX24 = /^[0-9a-f]{24}$/;
-
-type TypedArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
-
-/** Entries per chunk of a column. */
-const CHUNK_BITS = 16;
-const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
-
-/**
- * One field of every delivery, in fixed-size chunks rather than one array grown by copying:
- * a growing array wastes up to half its size, and each copy leaves a freed block of tens of
- * megabytes behind that the process rarely gives back (a million contacts, three million
- * deliveries: about 150 MB of RSS went that way).
- */
-class Column {
-  private readonly chunks: TypedArray[] = [];
-  constructor(private readonly make: (n: number) => TypedArray, private readonly width = 1) {}
-  ensure(size: number): void {
-    while (this.chunks.length << CHUNK_BITS < size) this.chunks.push(this.make((CHUNK_MASK + 1) * this.width));
-  }
-  get(i: number, k = 0): number {
-    return this.chunks[i >>> CHUNK_BITS]![(i & CHUNK_MASK) * this.width + k]!;
-  }
-  set(i: number, value: number, k = 0): void {
-    this.chunks[i >>> CHUNK_BITS]![(i & CHUNK_MASK) * this.width + k] = value;
-  }
-}
 
 type IdWords = [number, number, number];
 
