@@ -151,6 +151,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
   // One call every 1000/perSecond ms: evenly spaced, no bursts at window edges.
   const pace = perSecond ? pThrottle({ limit: 1, interval: 1000 / perSecond })(async () => {}) : async () => {};
   let transport: Promise<Transport> | undefined;
+  let loaded = false; // the transport has settled (ready, or failed to start)
   // Set when the provider refuses the channel itself (bad credentials): every message left
   // would fail the same way, so they fail at once with that reason instead of each taking
   // a rate-limited request — with a wrong Slack token, 10,000 contacts would take 3 hours.
@@ -170,6 +171,15 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
       };
       while (!stop.aborted) {
         if (channelDown) return notSent(channelDown);
+        if (!loaded) {
+          // Channels load one at a time: wait for this one's SDK before taking a rate slot or
+          // recording an attempt, so a message stopped (Ctrl-C) meanwhile stays planned, not
+          // "outcome unknown". (A channel that cannot start fails in the attempt below.)
+          transport ??= options.transport(channel);
+          await transport.then(() => undefined, () => undefined);
+          loaded = true;
+          continue;
+        }
         await pace();
         if (stop.aborted) break;
         if (channelDown) return notSent(channelDown);

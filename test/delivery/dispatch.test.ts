@@ -318,6 +318,28 @@ describe('stopping (Ctrl-C): start nothing new, let in-flight sends finish withi
     expect(journal.state.states.get('a/sms')?.status).toBe('pending');
   });
 
+  it('a channel still loading its SDK when stopped records no attempt: its messages stay planned', async () => {
+    const stop = new AbortController();
+    const { calls, transport } = scripted();
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    const slowSlack = async (channel: ChannelName) => {
+      if (channel === 'slack') await loading; // Ctrl-C comes while @slack/web-api loads
+      return transport(channel);
+    };
+    const onProgress: DispatchOptions['onProgress'] = (event) => {
+      if (event.channel !== 'sms') return;
+      stop.abort();
+      loaded();
+    };
+    const ds = [delivery('a', 'sms'), delivery('a', 'slack'), delivery('b', 'slack')];
+    const { outcomes, records, journal } = await run(ds, ALL, { transport: slowSlack, stop: stop.signal, onProgress });
+    expect(calls).toEqual(['a/sms']);
+    expect(outcomes.get('a/slack')).toEqual({ status: 'interrupted' });
+    expect(pathOf(records, 'a/slack')).toEqual([]); // not "attempting": resume sends it, not marked as a possible duplicate
+    expect(journal.state.states.get('b/slack')).toMatchObject({ status: 'pending', attempts: 0 });
+  });
+
   it('a stop during a retry delay ends the wait and starts no new attempt', { timeout: 5_000 }, async () => {
     const stop = new AbortController();
     const { calls, transport } = scripted({ 'a/sms': [new RetryableError('slow down', '429', 3_600_000)] });
