@@ -69,7 +69,11 @@ const STREAM_AHEAD = 256;
  */
 const LOCAL_AHEAD = 16;
 
-export async function dispatch(source: DeliverySource, strategy: Strategy, options: DispatchOptions): Promise<Map<string, Outcome>> {
+export async function dispatch(source: DeliverySource, strategy: Strategy, given: DispatchOptions): Promise<Map<string, Outcome>> {
+  // One transport per channel, however often it is asked for (by its stream and its queue).
+  const transports = new Map<ChannelName, Promise<Transport>>();
+  const transport = (channel: ChannelName) => transports.get(channel) ?? transports.set(channel, given.transport(channel)).get(channel)!;
+  const options: DispatchOptions = { ...given, transport };
   // Outcomes are collected for deliveries given in memory; streamed ones are only in the journal.
   const outcomes = new Map<string, Outcome>();
   const queues = new Map<ChannelName, (d: Delivery) => Promise<Outcome>>();
@@ -91,7 +95,10 @@ export async function dispatch(source: DeliverySource, strategy: Strategy, optio
 
   if (!Array.isArray(source)) {
     const ahead = options.local ? LOCAL_AHEAD : STREAM_AHEAD;
-    await Promise.all([...source.values()].map((stream) => drain(stream, run, options.stop, ahead)));
+    // A channel reads its messages ahead once it can send them: reading the others' while
+    // the first channel's SDK loads would only delay the first message.
+    const ready = (channel: ChannelName) => transport(channel).then(() => undefined, () => undefined);
+    await Promise.all([...source].map(([channel, stream]) => ready(channel).then(() => drain(stream, run, options.stop, ahead))));
   } else if (strategy.kind === 'all') {
     await Promise.all(source.map(run));
   } else {

@@ -249,6 +249,40 @@ describe('--strategy all: every delivery ends delivered once or failed with its 
     expect(pathOf(records, 'a/sms')).toEqual(['attempting#1', 'delivered#1']);
   });
 
+  it('a streamed channel reads its messages once its transport is ready, not while its SDK loads', async () => {
+    const { transport } = scripted();
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    const connects: ChannelName[] = [];
+    const slowSlack = async (channel: ChannelName) => {
+      connects.push(channel);
+      if (channel === 'slack') await loading;
+      return transport(channel);
+    };
+    const read: string[] = [];
+    function* stream(channel: ChannelName) {
+      for (const person of ['a', 'b']) {
+        read.push(`${person}/${channel}`);
+        yield delivery(person, channel);
+      }
+    }
+    let readWhileLoading: string[] = [];
+    const onProgress: DispatchOptions['onProgress'] = (event) => {
+      if (event.channel !== 'sms' || readWhileLoading.length > 0) return;
+      readWhileLoading = [...read];
+      loaded();
+    };
+    const journal = new Journal(join(tempDir('notify-dispatch-'), 'run.jsonl'));
+    for (const d of ['a', 'b'].flatMap((p) => [delivery(p, 'sms'), delivery(p, 'slack')])) journal.append({ kind: 'planned', ...d });
+    await dispatch(new Map([['sms', stream('sms')], ['slack', stream('slack')]]), ALL, {
+      journal, retry: FAST, limits: OPEN, stop: new AbortController().signal, graceMs: 1_000, transport: slowSlack, onProgress,
+    });
+    journal.close();
+    expect(readWhileLoading.filter((id) => id.endsWith('/slack'))).toEqual([]);
+    expect(journal.state.states.get('b/slack')?.status).toBe('delivered');
+    expect(connects).toEqual(['sms', 'slack']); // asked for by the stream and by the queue, loaded once
+  });
+
   it('a channel whose SDK cannot be loaded fails its own deliveries at once, with the reason, and no one else’s', async () => {
     const { transport } = scripted();
     let loads = 0;
