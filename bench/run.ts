@@ -151,8 +151,6 @@ results.loadAverage = {};
 
 // ── start-up ─────────────────────────────────────────────────────────────────────────
 
-let nodeMs = NaN;
-
 async function startup() {
   log(`start-up: ${STARTUP_RUNS} rounds of node -e 0, notify --help, notify outage --dry-run`);
   const cwd = freshDir('startup'); // no contacts.csv here: the dry run falls back to the shipped example
@@ -168,7 +166,7 @@ async function startup() {
     times.help.push(help.wallMs);
     times.dry.push(dry.wallMs);
   }
-  nodeMs = median(times.node);
+  const nodeMs = median(times.node);
   const help = median(times.help);
   const dry = median(times.dry);
   const min = (v: number[]) => Math.min(...v);
@@ -299,7 +297,7 @@ async function cliSend(fakes: Fakes, args: string[], what: string, extraEnv: Rec
   }
 }
 
-/** When the run's journal says planning ended and the first send started, from spawn. */
+/** When the run's journal says planning started (its "run" record comes before the first delivery is rendered) and the first send started, from spawn. */
 function journalPhases(cwd: string, spawnedAtMs: number) {
   const dir = join(cwd, '.notify', 'runs');
   const lines = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!), 'utf8').split('\n');
@@ -307,17 +305,20 @@ function journalPhases(cwd: string, spawnedAtMs: number) {
     const line = lines.find((l) => l.includes(`"kind":"${kind}"`));
     return line ? Date.parse((JSON.parse(line) as { at: string }).at) - spawnedAtMs : NaN;
   };
-  return { planReadyMs: at('run'), firstAttemptMs: at('attempting') };
+  return { planStartMs: at('run'), firstAttemptMs: at('attempting') };
 }
 
 async function timeToFirstMessage(fakes: Fakes, arrivals: Arrivals, list: string) {
   log(`time to first message: ${FIRST_MESSAGE_RUNS} live sends to ${fmt.n(LOOP_CONTACTS)} contacts, each stopped (Ctrl-C) once every channel has delivered`);
   const firsts: number[] = [];
   const perChannel: Record<string, number[]> = {};
-  const phases: { planReadyMs: number; firstAttemptMs: number }[] = [];
+  const phases: { planStartMs: number; firstAttemptMs: number }[] = [];
+  // Its own baseline, interleaved with the runs: the start-up section may not have run (BENCH_ONLY).
+  const nodeRuns: number[] = [];
   for (let i = 0; i < FIRST_MESSAGE_RUNS; i++) {
     resetFakes(fakes, arrivals);
     const cwd = freshDir('first');
+    nodeRuns.push(expectExit(await runNode(['-e', '0'], { cwd, env: baseEnv() }), 0, 'node -e 0').wallMs);
     let poll: NodeJS.Timeout | undefined;
     const run = await runCli(['outage', '--yes', ...NO_TYPED_CONFIRMATION, '--json', '--var', 'eta=14:00', '--contacts', list, '--rate', 'all=off'], {
       cwd, env: baseEnv(fakes.env), timeoutMs: 60_000,
@@ -338,12 +339,13 @@ async function timeToFirstMessage(fakes: Fakes, arrivals: Arrivals, list: string
   }
   resetFakes(fakes, arrivals);
   const first = median(firsts);
+  const baseMs = median(nodeRuns);
   const name = `Time to first message (median of ${FIRST_MESSAGE_RUNS}, ${fmt.n(LOOP_CONTACTS)} contacts)`;
-  row(name, 'spawn → first message at any fake', fmt.ms(first), `${fmt.ms(nodeMs)} node -e 0`, first / nodeMs, { text: `≤ ${TARGETS.firstMessageMs} ms`, ok: first <= TARGETS.firstMessageMs });
-  row(name, '  of which spawn → plan checked (journal "run")', fmt.ms(median(phases.map((p) => p.planReadyMs))));
+  row(name, 'spawn → first message at any fake', fmt.ms(first), `${fmt.ms(baseMs)} node -e 0`, first / baseMs, { text: `≤ ${TARGETS.firstMessageMs} ms`, ok: first <= TARGETS.firstMessageMs });
+  row(name, '  of which spawn → inputs read, planning starts (journal "run")', fmt.ms(median(phases.map((p) => p.planStartMs))));
   row(name, '  of which spawn → first attempt (journal)', fmt.ms(median(phases.map((p) => p.firstAttemptMs))));
   for (const c of CHANNELS) row(name, `spawn → first ${c} message`, fmt.ms(median(perChannel[c]!)));
-  results.timeToFirstMessage = { contacts: LOOP_CONTACTS, firstAnyMs: firsts, perChannelMs: perChannel, phases, nodeMs };
+  results.timeToFirstMessage = { contacts: LOOP_CONTACTS, firstAnyMs: firsts, perChannelMs: perChannel, phases, nodeMs: nodeRuns };
 }
 
 async function rateLimited(fakes: Fakes, arrivals: Arrivals, list: string) {

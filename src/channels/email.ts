@@ -66,7 +66,7 @@ export const email: Channel = {
   subject: true,
   html: true,
   byDefault: 'always',
-  defaults: { concurrency: MAX_CONNECTIONS },
+  defaults: { concurrency: MAX_CONNECTIONS, connectMs: 80 },
   env: [
     { name: 'SMTP_URL', secret: true, url: { schemes: ['smtp', 'smtps'], example: 'smtp://user:pass@host:587' }, description: 'mail server, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://…:465' },
     { name: 'MAIL_FROM', description: 'sender address of the emails' },

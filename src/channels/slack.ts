@@ -70,7 +70,7 @@ export const slack: Channel = {
   columns: [memberColumn],
   escape: escapeMrkdwn,
   byDefault: 'always',
-  defaults: { concurrency: 2, perSecond: 1 }, // chat.postMessage ~1/s per channel
+  defaults: { concurrency: 2, perSecond: 1, connectMs: 90 }, // chat.postMessage ~1/s per channel
   env: [
     { name: 'SLACK_BOT_TOKEN', secret: true, description: 'bot token (chat:write; roll calls also need im:history, channels:history, groups:history, reactions:read); invite the bot to channels it posts in' },
     { name: 'SLACK_CHANNEL', description: 'optional channel that also receives each broadcast once' },

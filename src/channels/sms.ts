@@ -44,7 +44,7 @@ export const sms: Channel = {
   summary: 'SMS through Twilio',
   columns: [phoneColumn],
   byDefault: 'always',
-  defaults: { concurrency: 4, perSecond: 1 }, // ~1 segment/s per long-code sender
+  defaults: { concurrency: 4, perSecond: 1, connectMs: 200 }, // ~1 segment/s per long-code sender; twilio loads slowly
   env: [
     ...TWILIO_ENV,
     { name: 'TWILIO_FROM', description: 'SMS sender: a Twilio number (E.164) or an alphanumeric sender id' },

@@ -58,7 +58,7 @@ export const telegram: Channel = {
   columns: [chatColumn],
   escape: escapeTelegramHtml,
   byDefault: 'always',
-  defaults: { concurrency: 8, perSecond: 30 }, // 30 messages/s per bot
+  defaults: { concurrency: 8, perSecond: 30, connectMs: 40 }, // 30 messages/s per bot
   env: [
     { name: 'TELEGRAM_BOT_TOKEN', secret: true, description: 'bot token from @BotFather' },
     { name: 'TELEGRAM_CHAT_ID', description: 'optional group chat that also receives each broadcast once' },

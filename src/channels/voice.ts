@@ -102,7 +102,7 @@ export const voice: Channel = {
   byDefault: 'strategy-first',
   // 1 call/s is Twilio's default per account. A call lasts about a minute, so it is the
   // number of calls in progress, not the rate, that bounds how many people a minute hear it.
-  defaults: { perSecond: 1, concurrency: 30, attemptTimeoutMs, typicalSendMs: 60_000 }, // a call rings, then speaks twice
+  defaults: { perSecond: 1, concurrency: 30, attemptTimeoutMs, typicalSendMs: 60_000, connectMs: 200 }, // a call rings, then speaks twice
   billing: { unit: 'minute', units: (message) => callMinutes(message.text) },
   livePrices: (settings, countries) => twilioPrices(settings, 'voice', countries),
   env: [

@@ -1,8 +1,8 @@
 /**
  * Runs deliveries to the end (or to Ctrl-C) and reports: shared by a new send and
- * `notify resume`. Transports are connected lazily, per channel, on first use.
+ * `notify resume`. Channels connect one at a time, each sending once its own transport is ready.
  */
-import { CHANNEL_NAMES, channelNamed } from '../channels/index.js';
+import { CHANNEL_NAMES, channelNamed, DEFAULT_PRIORITY } from '../channels/index.js';
 import { outbox } from '../channels/outbox.js';
 import type { Transport } from '../core/channel.js';
 import type { Config } from '../config.js';
@@ -16,6 +16,7 @@ import { printReport } from '../format.js';
 import type { Output } from '../output.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import { displayPath } from '../core/templates.js';
+import { connectInTurn } from './connect-in-turn.js';
 
 /** The outbox has no provider to protect: a dry run goes as fast as it can. */
 const DRY_RUN_LIMITS: Record<ChannelName, ChannelLimits> = Object.fromEntries(CHANNEL_NAMES.map((name) => [name, { concurrency: 64 }]));
@@ -61,22 +62,22 @@ export async function execute(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const connected = new Map<ChannelName, Promise<Transport>>();
-  const transport = (channel: ChannelName) => {
-    if (options.dryRun) return Promise.resolve(outbox);
-    let t = connected.get(channel);
-    if (!t) connected.set(channel, (t = channelNamed(channel).connect(options.config)));
-    return t;
-  };
-  // Load the SDKs and open connections before the first send, all channels at once: the
-  // rate limiters then start on warm transports instead of losing their first slots.
-  // (A channel that cannot start fails its deliveries in dispatch, with the reason.)
-  await Promise.allSettled([...totals.keys()].map(transport));
+  // Each channel starts sending as soon as its own SDK is loaded, the quickest to load
+  // first: the first message does not wait for all of them. (Dispatch waits for a channel's
+  // transport before its rate limiter starts, so that still starts warm.)
+  const connections = connectInTurn<Transport>(
+    options.dryRun ? [] : connectOrder(totals.keys(), options.strategy),
+    (channel) => (options.dryRun ? Promise.resolve(outbox) : channelNamed(channel).connect(options.config)),
+    stop.signal,
+  );
   const progress = createProgress(totals, { enabled: !options.dryRun && progressEnabled(options.config.ci) });
   try {
     await dispatch(source, options.strategy, {
-      onProgress: progress.onProgress,
-      transport, journal, retry: options.retry, limits: options.dryRun ? DRY_RUN_LIMITS : options.limits,
+      onProgress: (event) => {
+        connections.answered(event.channel);
+        progress.onProgress(event);
+      },
+      transport: connections.transport, journal, retry: options.retry, limits: options.dryRun ? DRY_RUN_LIMITS : options.limits,
       stop: stop.signal, graceMs: GRACE_MS, local: options.dryRun,
       ...(options.previousAttempts && { previousAttempts: options.previousAttempts }),
     });
@@ -84,7 +85,7 @@ export async function execute(
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.allSettled([...connected.values()].map(async (t) => (await t).close()));
+    await Promise.allSettled(connections.all().map(async (t) => (await t).close()));
   }
   return finishRun(options, stop.signal.aborted);
 }
@@ -114,6 +115,23 @@ export function finishRun(
   const exitCode = interrupted ? EXIT.interrupted : failed || !report.complete ? EXIT.failed : EXIT.ok;
   if (options.config.ci) out.line(oneLineSummary(report, exitCode));
   return { exitCode, report };
+}
+
+/**
+ * The order channels connect in. With --strategy first, the --priority order: everyone's
+ * first message goes out on the first channel. Otherwise the channels are independent, and
+ * the quickest to load goes first (each declares its `connectMs`), so that messages start
+ * leaving while the heavier SDKs load; ties keep the default priority.
+ */
+function connectOrder(channels: Iterable<ChannelName>, strategy: Strategy): ChannelName[] {
+  const rank = (priority: readonly ChannelName[]) => (c: ChannelName) => priority.indexOf(c) + 1 || priority.length + 1;
+  if (strategy.kind === 'first') return sortBy([...channels], rank(strategy.priority));
+  return sortBy(sortBy([...channels], rank(DEFAULT_PRIORITY)), (c) => channelNamed(c).defaults.connectMs ?? 0);
+}
+
+/** A stable sort on a number. */
+function sortBy<T>(items: T[], key: (item: T) => number): T[] {
+  return items.sort((a, b) => key(a) - key(b));
 }
 
 function countByChannel(source: DeliverySource): Map<ChannelName, number> {

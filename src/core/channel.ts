@@ -61,6 +61,12 @@ export interface Channel {
     concurrency: number;
     /** Time limit of one attempt when longer than the dispatcher's (a call rings, then speaks); `--attempt-timeout` overrides it. */
     attemptTimeoutMs?: number;
+    /**
+     * How long `connect()` takes, nearly all of it loading the SDK (provider-notes.md, 2 cores;
+     * none: no SDK). Channels connect one at a time, the quickest first, so that the first
+     * messages leave while the heavier SDKs load.
+     */
+    connectMs?: number;
   };
   /**
    * Whether the channel is used when `--channels` is not given: `always`; `when-configured`,

@@ -69,7 +69,11 @@ const STREAM_AHEAD = 256;
  */
 const LOCAL_AHEAD = 16;
 
-export async function dispatch(source: DeliverySource, strategy: Strategy, options: DispatchOptions): Promise<Map<string, Outcome>> {
+export async function dispatch(source: DeliverySource, strategy: Strategy, given: DispatchOptions): Promise<Map<string, Outcome>> {
+  // One transport per channel, however often it is asked for (by its stream and its queue).
+  const transports = new Map<ChannelName, Promise<Transport>>();
+  const transport = (channel: ChannelName) => transports.get(channel) ?? transports.set(channel, given.transport(channel)).get(channel)!;
+  const options: DispatchOptions = { ...given, transport };
   // Outcomes are collected for deliveries given in memory; streamed ones are only in the journal.
   const outcomes = new Map<string, Outcome>();
   const queues = new Map<ChannelName, (d: Delivery) => Promise<Outcome>>();
@@ -91,7 +95,10 @@ export async function dispatch(source: DeliverySource, strategy: Strategy, optio
 
   if (!Array.isArray(source)) {
     const ahead = options.local ? LOCAL_AHEAD : STREAM_AHEAD;
-    await Promise.all([...source.values()].map((stream) => drain(stream, run, options.stop, ahead)));
+    // A channel reads its messages ahead once it can send them: reading the others' while
+    // the first channel's SDK loads would only delay the first message.
+    const ready = (channel: ChannelName) => transport(channel).then(() => undefined, () => undefined);
+    await Promise.all([...source].map(([channel, stream]) => ready(channel).then(() => drain(stream, run, options.stop, ahead))));
   } else if (strategy.kind === 'all') {
     await Promise.all(source.map(run));
   } else {
@@ -151,6 +158,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
   // One call every 1000/perSecond ms: evenly spaced, no bursts at window edges.
   const pace = perSecond ? pThrottle({ limit: 1, interval: 1000 / perSecond })(async () => {}) : async () => {};
   let transport: Promise<Transport> | undefined;
+  let loaded = false; // the transport has settled (ready, or failed to start)
   // Set when the provider refuses the channel itself (bad credentials): every message left
   // would fail the same way, so they fail at once with that reason instead of each taking
   // a rate-limited request — with a wrong Slack token, 10,000 contacts would take 3 hours.
@@ -170,6 +178,15 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
       };
       while (!stop.aborted) {
         if (channelDown) return notSent(channelDown);
+        if (!loaded) {
+          // Channels load one at a time: wait for this one's SDK before taking a rate slot or
+          // recording an attempt, so a message stopped (Ctrl-C) meanwhile stays planned, not
+          // "outcome unknown". (A channel that cannot start fails in the attempt below.)
+          transport ??= options.transport(channel);
+          await transport.then(() => undefined, () => undefined);
+          loaded = true;
+          continue;
+        }
         await pace();
         if (stop.aborted) break;
         if (channelDown) return notSent(channelDown);

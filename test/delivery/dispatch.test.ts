@@ -249,6 +249,40 @@ describe('--strategy all: every delivery ends delivered once or failed with its 
     expect(pathOf(records, 'a/sms')).toEqual(['attempting#1', 'delivered#1']);
   });
 
+  it('a streamed channel reads its messages once its transport is ready, not while its SDK loads', async () => {
+    const { transport } = scripted();
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    const connects: ChannelName[] = [];
+    const slowSlack = async (channel: ChannelName) => {
+      connects.push(channel);
+      if (channel === 'slack') await loading;
+      return transport(channel);
+    };
+    const read: string[] = [];
+    function* stream(channel: ChannelName) {
+      for (const person of ['a', 'b']) {
+        read.push(`${person}/${channel}`);
+        yield delivery(person, channel);
+      }
+    }
+    let readWhileLoading: string[] = [];
+    const onProgress: DispatchOptions['onProgress'] = (event) => {
+      if (event.channel !== 'sms' || readWhileLoading.length > 0) return;
+      readWhileLoading = [...read];
+      loaded();
+    };
+    const journal = new Journal(join(tempDir('notify-dispatch-'), 'run.jsonl'));
+    for (const d of ['a', 'b'].flatMap((p) => [delivery(p, 'sms'), delivery(p, 'slack')])) journal.append({ kind: 'planned', ...d });
+    await dispatch(new Map([['sms', stream('sms')], ['slack', stream('slack')]]), ALL, {
+      journal, retry: FAST, limits: OPEN, stop: new AbortController().signal, graceMs: 1_000, transport: slowSlack, onProgress,
+    });
+    journal.close();
+    expect(readWhileLoading.filter((id) => id.endsWith('/slack'))).toEqual([]);
+    expect(journal.state.states.get('b/slack')?.status).toBe('delivered');
+    expect(connects).toEqual(['sms', 'slack']); // asked for by the stream and by the queue, loaded once
+  });
+
   it('a channel whose SDK cannot be loaded fails its own deliveries at once, with the reason, and no one else’s', async () => {
     const { transport } = scripted();
     let loads = 0;
@@ -316,6 +350,28 @@ describe('stopping (Ctrl-C): start nothing new, let in-flight sends finish withi
     expect(calls).toEqual(['a/sms']);
     expect(outcomes.get('a/sms')).toEqual({ status: 'interrupted' });
     expect(journal.state.states.get('a/sms')?.status).toBe('pending');
+  });
+
+  it('a channel still loading its SDK when stopped records no attempt: its messages stay planned', async () => {
+    const stop = new AbortController();
+    const { calls, transport } = scripted();
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    const slowSlack = async (channel: ChannelName) => {
+      if (channel === 'slack') await loading; // Ctrl-C comes while @slack/web-api loads
+      return transport(channel);
+    };
+    const onProgress: DispatchOptions['onProgress'] = (event) => {
+      if (event.channel !== 'sms') return;
+      stop.abort();
+      loaded();
+    };
+    const ds = [delivery('a', 'sms'), delivery('a', 'slack'), delivery('b', 'slack')];
+    const { outcomes, records, journal } = await run(ds, ALL, { transport: slowSlack, stop: stop.signal, onProgress });
+    expect(calls).toEqual(['a/sms']);
+    expect(outcomes.get('a/slack')).toEqual({ status: 'interrupted' });
+    expect(pathOf(records, 'a/slack')).toEqual([]); // not "attempting": resume sends it, not marked as a possible duplicate
+    expect(journal.state.states.get('b/slack')).toMatchObject({ status: 'pending', attempts: 0 });
   });
 
   it('a stop during a retry delay ends the wait and starts no new attempt', { timeout: 5_000 }, async () => {
