@@ -146,7 +146,7 @@ async function sendRequest(http: HttpConnection, current: TwilioRequest | undefi
   else if (opts.authStrategy) headers.Authorization = await opts.authStrategy.getAuthString();
   const url = new URL(opts.uri);
   // Arrays repeat their key (`MediaUrl=a&MediaUrl=b`), as the SDK's own client sends them.
-  if (opts.params) url.search = stringify(opts.params as Record<string, string>);
+  if (opts.params) url.search = [url.search.slice(1), stringify(opts.params as Record<string, string>)].filter(Boolean).join('&');
   const json = headers['Content-Type'] === 'application/json';
   const body = opts.data && (json ? JSON.stringify(opts.data) : stringify(opts.data as Record<string, string>));
   const answer = await http.request(url, {
