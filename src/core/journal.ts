@@ -282,7 +282,9 @@ export class Journal {
    */
   written(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    return this.turn ?? Promise.resolve();
+    if (this.turn) return this.turn;
+    this.flush(); // `buffered` records, when any wait with no end-of-turn write to come
+    return Promise.resolve();
   }
 
   /** Write what waits at the end of this event-loop turn (setImmediate runs after the turn's I/O callbacks). */
