@@ -1,6 +1,6 @@
 /**
  * SMS through Twilio's Messages API. The SDK is loaded in `connect()` only, through the
- * client shared with voice calls (twilio-client.ts: interceptors, base URL, error mapping).
+ * client shared with voice calls (twilio-client.ts: HTTP client, base URL, error mapping).
  */
 import { unsetVariables, type Channel, type ChannelSettings, type PollRequest, type PollResult, type Transport } from '../core/channel.js';
 import { phoneColumn } from '../core/phone.js';
