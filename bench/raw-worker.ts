@@ -78,6 +78,9 @@ async function smtpTransport(target: SmtpTarget) {
     auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) },
     pool: true,
     maxConnections: target.maxConnections,
+    // As crisis-notify's pool (MAX_MESSAGES_PER_CONNECTION in src/channels/email.ts): a
+    // connection is not redialled every 100 mails on either side.
+    maxMessages: 1000,
     logger: false,
   });
 }

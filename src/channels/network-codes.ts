@@ -1,6 +1,6 @@
 /**
- * fetch (undici) failures, by the code on the error's `cause`, shared by the channels that
- * speak HTTP through fetch: [outcome unknown — the request may have left —, what happened].
+ * fetch failures (the platform's, or http-connection.ts's), by the code on the error's `cause`,
+ * shared by the channels that speak HTTP through fetch: [outcome unknown — the request may have left —, what happened].
  * A refused or unresolvable connection sent nothing; a reset after connecting may have.
  */
 export const networkCodes: Record<string, [boolean, string]> = {
@@ -12,4 +12,5 @@ export const networkCodes: Record<string, [boolean, string]> = {
   ECONNRESET: [true, 'closed the connection before answering'],
   UND_ERR_SOCKET: [true, 'closed the connection before answering'],
   EPIPE: [true, 'closed the connection while the request was being sent'],
+  ETIMEDOUT: [true, 'did not answer in time'],
 };

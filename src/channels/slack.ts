@@ -2,7 +2,6 @@
  * Slack through the Web API (chat.postMessage) with a bot token. @slack/web-api is imported
  * in connect() only, so --help, checks and dry runs never load it.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChatPostMessageArguments, Logger, WebClient as SlackClient, WebClientOptions } from '@slack/web-api';
 import pThrottle from 'p-throttle';
 import { unsetVariables, type AddressColumn, type Channel, type InboundReply, type PollRequest, type PollResult } from '../core/channel.js';
@@ -10,6 +9,7 @@ import { SLACK } from '../core/contacts.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
 import { UserError } from '../errors.js';
+import { CallContext, HttpConnection } from './http-connection.js';
 
 /** Slack truncates message text beyond this (it advises staying under 4,000). */
 const MAX_TEXT_CHARS = 40_000;
@@ -105,14 +105,19 @@ export const slack: Channel = {
       // timer per call would also outlive every call by 30 s).
     };
     // The SDK takes no per-call signal, only a custom fetch: the call's signal travels to it
-    // through AsyncLocalStorage, so an abort really cancels the HTTP request, and one client
-    // serves the whole run (a client per call cost more CPU than the request itself).
-    const calls = new AsyncLocalStorage<AbortSignal>();
+    // through a CallContext (the SDK reaches fetch synchronously), so an abort really cancels
+    // the HTTP request, and one client serves the whole run (a client per call cost more CPU
+    // than the request itself). Requests go out through node:http (http-connection.ts).
+    const calls = new CallContext<AbortSignal>();
+    const http = new HttpConnection();
     const client = new WebClient(token, {
       ...options,
+      // The SDK's own queue must never hold a call back: a held call would reach fetch
+      // later, outside its caller's context. The dispatcher bounds what is in flight.
+      maxRequestConcurrency: Infinity,
       fetch: (url, init) => {
-        const signal = calls.getStore();
-        return fetch(url, signal ? { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal } : init);
+        const signal = calls.current;
+        return http.fetch(url, signal ? { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal } : init);
       },
     });
     const clientFor = (signal: AbortSignal) => ({
@@ -139,7 +144,9 @@ export const slack: Channel = {
         }
       },
       poll: (request, signal) => pollThreads(client, calls, request, signal),
-      async close() {},
+      async close() {
+        http.close();
+      },
     };
   },
 };
@@ -154,7 +161,7 @@ const paced = tier3(async <T>(call: () => Promise<T>) => call());
  * (channels) and reactions:read. Slack has no "since" for reactions: each poll lists them
  * all, and the roll call records each (person, reaction) once.
  */
-async function pollThreads(client: SlackClient, calls: AsyncLocalStorage<AbortSignal>, request: PollRequest, signal: AbortSignal): Promise<PollResult> {
+async function pollThreads(client: SlackClient, calls: CallContext<AbortSignal>, request: PollRequest, signal: AbortSignal): Promise<PollResult> {
   const replies: InboundReply[] = [];
   const pollError = (e: unknown): never => {
     if ((e as SdkError).data?.error === 'missing_scope') {

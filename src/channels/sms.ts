@@ -1,6 +1,6 @@
 /**
  * SMS through Twilio's Messages API. The SDK is loaded in `connect()` only, through the
- * client shared with voice calls (twilio-client.ts: interceptors, base URL, error mapping).
+ * client shared with voice calls (twilio-client.ts: HTTP client, base URL, error mapping).
  */
 import { unsetVariables, type Channel, type ChannelSettings, type PollRequest, type PollResult, type Transport } from '../core/channel.js';
 import { phoneColumn } from '../core/phone.js';
@@ -104,10 +104,18 @@ export const sms: Channel = {
  * service) are replies; outbound ones we sent give their final status.
  */
 async function pollMessages(twilio: TwilioConnection, from: string | undefined, request: PollRequest, signal: AbortSignal): Promise<PollResult> {
-  const list = await twilio.run({ signal }, (client) =>
+  // Page by page, each request under the poll's signal (the SDK's list() would fetch the
+  // pages after the first outside it).
+  let page = await twilio.run({ signal }, (client) =>
     // Receipts need our outbound messages too; replies alone only those sent to our number.
-    client.messages.list({ dateSentAfter: request.since, pageSize: listPageSize, ...(!request.receipts && from && !from.startsWith('MG') && { to: from }) }),
+    client.messages.page({ dateSentAfter: request.since, pageSize: listPageSize, ...(!request.receipts && from && !from.startsWith('MG') && { to: from }) }),
   );
+  const list = [...page.instances];
+  while (page.nextPageUrl) {
+    const current = page;
+    page = (await twilio.run({ signal }, () => current.nextPage()!)) as typeof page; // a page of the same kind
+    list.push(...page.instances);
+  }
   const sentBySid = new Map(request.sent.map((m) => [m.providerId, m]));
   const result: PollResult = { replies: [], receipts: [] };
   for (const m of list) {

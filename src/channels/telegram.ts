@@ -8,12 +8,11 @@ import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings,
 import { TELEGRAM } from '../core/contacts.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
+import { HttpConnection } from './http-connection.js';
 import { networkCodes } from './network-codes.js';
 
 /** Visible text after HTML parsing, in UTF-16 units as Telegram counts them. */
 const maxTextChars = 4096;
-/** A backstop: the dispatcher's AbortSignal is the real time limit of a send. */
-const requestTimeoutMs = 30_000;
 const allowedTags = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote']);
 const allowedEntities = new Set(['lt', 'gt', 'amp', 'quot']);
 
@@ -84,7 +83,11 @@ export const telegram: Channel = {
     const { Api, TelegramApiError } = await import('node-telegram-bot-api');
     // maxRetries 0: the SDK would otherwise retry 429, 5xx and resets twice by itself, and a
     // re-sent message after a reset can arrive twice. The dispatcher owns retries.
-    const api = new Api(token, { apiRoot: apiUrl, maxRetries: 0, timeoutMs: requestTimeoutMs });
+    // timeoutMs 0: every call here carries the caller's signal, which is the time limit; the
+    // SDK's own would add a timer and a combined signal per request (the connection still
+    // has a backstop for a request without a signal). Requests go out through node:http.
+    const http = new HttpConnection();
+    const api = new Api(token, { apiRoot: apiUrl, maxRetries: 0, timeoutMs: 0, fetch: http.fetch });
     const host = new URL(apiUrl).host;
 
     const run = async <T>(signal: AbortSignal, request: () => Promise<T>): Promise<T> => {
@@ -147,8 +150,9 @@ export const telegram: Channel = {
         }
         return { ...result, ...(offset !== undefined && { cursor: String(offset) }) };
       },
-      // Requests go through Node's global fetch pool, which closes idle sockets by itself.
-      async close() {},
+      async close() {
+        http.close();
+      },
     };
   },
 };
@@ -170,7 +174,7 @@ function apiError(code: number, description: string, retryAfterS: number | undef
 function networkError(err: unknown, host: string, token: string): RetryableError {
   const name = (err as { name?: string }).name;
   if (name === 'TimeoutError') {
-    return new RetryableError(`Telegram (${host}) did not answer within ${requestTimeoutMs / 1000} s; the message may or may not have been sent`, 'timeout', undefined, true);
+    return new RetryableError(`Telegram (${host}) did not answer in time; the message may or may not have been sent`, 'timeout', undefined, true);
   }
   // NetworkError → TypeError('fetch failed') → the socket error with its code.
   const code = (err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code ?? '';

@@ -172,7 +172,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
       let attempt = earlier;
       const notSent = (why: string): Outcome => {
         const reason = `not sent: ${why}`;
-        journal.append({ kind: 'failed', id: delivery.id, attempt, reason, retryable: false, final: true });
+        journal.append({ kind: 'failed', id: delivery.id, attempt, reason, retryable: false, final: true }, { endOfTurn: true });
         options.onProgress?.({ channel, status: 'failed' });
         return { status: 'failed', reason };
       };
@@ -192,7 +192,11 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
         if (channelDown) return notSent(channelDown);
         attempt += 1;
         const local = options.local === true;
-        if (!local) journal.append({ kind: 'attempting', id: delivery.id, attempt });
+        if (!local) {
+          // On disk before the request leaves; written with the other records of this turn.
+          journal.append({ kind: 'attempting', id: delivery.id, attempt }, { endOfTurn: true });
+          await journal.written();
+        }
         try {
           transport ??= options.transport(channel);
           const client = await transport.catch((error: unknown) => {
@@ -209,7 +213,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           const receipt = local
             ? await client.send(delivery.message, grace.signal)
             : await withDeadline(options.limits[channel]?.attemptTimeoutMs ?? retry.attemptTimeoutMs, grace, (signal) => client.send(delivery.message, signal));
-          journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt }, { buffered: local });
+          journal.append({ kind: 'delivered', id: delivery.id, attempt, receipt }, local ? { buffered: true } : { endOfTurn: true });
           options.onProgress?.({ channel, status: 'delivered' });
           return { status: 'delivered', receipt };
         } catch (error) {
@@ -220,7 +224,7 @@ function channelQueue(channel: ChannelName, options: DispatchOptions, grace: Abo
           journal.append({
             kind: 'failed', id: delivery.id, attempt, reason: facts.reason, retryable: facts.retryable, final,
             ...(facts.outcomeUnknown && { outcomeUnknown: true }),
-          });
+          }, { endOfTurn: true });
           if (final) {
             options.onProgress?.({ channel, status: 'failed' });
             return { status: 'failed', reason: facts.reason };

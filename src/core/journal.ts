@@ -1,9 +1,11 @@
 /**
  * The journal: one JSON Lines file per run under `.notify/runs/<run-id>.jsonl` (mode
- * 0600), the only ledger of who was told what. Each record is written with a direct
+ * 0600), the only ledger of who was told what. Records are written with a direct
  * `writeSync` before the next step starts: "attempting" before a send and the outcome
  * after it, so a crash leaves an exact account and a resume never re-sends what was
- * delivered.
+ * delivered. During a send, the records of one event-loop turn go out in one write at the
+ * end of the turn (`endOfTurn`), and a send starts only once its "attempting" record is
+ * on disk (`written()`): one system call per turn instead of two per message.
  *
  * Every record carries `seq`, its number in the run (1, 2, 3…). Sequence numbers rather
  * than a per-line checksum, because what must never happen is a record vanishing without
@@ -167,9 +169,13 @@ export class Journal {
   private fd: number | undefined;
   /** Bytes in the file (and in `pending`): where the next record will start. */
   private size: number;
-  /** Records accepted with `buffered` and not written yet. */
+  /** Records accepted with `buffered` or `endOfTurn` and not written yet. */
   private pending: string[] = [];
   private pendingBytes = 0;
+  /** The end-of-turn write to come, when `endOfTurn` records wait for it. */
+  private turn: Promise<void> | undefined;
+  /** Why an end-of-turn write failed: no record is accepted after it. */
+  private failure: unknown;
   /** The number the next record gets: one after the last one read or written. */
   private nextSeq: number;
   /** Hash of the last record written (or read): the next record's `prev`; undefined = no chain. */
@@ -187,7 +193,6 @@ export class Journal {
     // Who and where of a delivery are read back from its planned record when a report asks.
     previous.states.reader = (place) => {
       if (this.fd === undefined) return readRecordAt(this.path, place);
-      this.flush();
       return parseRecord(this.rawLine(place));
     };
     this.nextSeq = (previous.lastSeq ?? previous.records) + 1;
@@ -216,11 +221,15 @@ export class Journal {
   /**
    * Write one record. `buffered` lets records gather into larger writes — only for the
    * plan, which counts for nothing until the file is renamed after confirmation, and for
-   * a dry run's outcomes (nothing was sent); every other record is on disk before append
-   * returns, and flushes the buffer first.
+   * a dry run's outcomes (nothing was sent). `endOfTurn` writes the record with the others
+   * of this event-loop turn, in one write before the next turn: for a send's records,
+   * where whoever must know it is on disk awaits `written()` (an "attempting" record before
+   * its request leaves). Every other record is on disk before append returns, and flushes
+   * what waits first. Records keep their order in the file whichever way they are written.
    */
-  append(entry: NewEntry, { buffered = false } = {}): RecordPlace {
+  append(entry: NewEntry, { buffered = false, endOfTurn = false } = {}): RecordPlace {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    if (this.failure !== undefined) throw this.failure;
     // Planned records carry no time: they are written in one pass, at the time of the run record.
     const at = entry.kind === 'planned' ? undefined : new Date().toISOString();
     const seq = this.nextSeq++;
@@ -240,10 +249,11 @@ export class Journal {
     const line = json + '\n';
     const place = { offset: this.size, length: Buffer.byteLength(line) };
     this.size += place.length;
-    if (buffered) {
+    if (buffered || endOfTurn) {
       this.pending.push(line);
       this.pendingBytes += place.length;
-      if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+      if (endOfTurn) this.endTurn();
+      else if (this.pendingBytes >= FLUSH_BYTES) this.flush();
     } else {
       this.flush();
       writeSync(this.fd, line);
@@ -283,11 +293,53 @@ export class Journal {
     return digest;
   }
 
+  /**
+   * Resolves once every record appended so far is on disk (at once when nothing waits);
+   * rejects when writing them failed.
+   */
+  written(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.turn) return this.turn;
+    this.flush(); // `buffered` records, when any wait with no end-of-turn write to come
+    return Promise.resolve();
+  }
+
+  /** Write what waits at the end of this event-loop turn (setImmediate runs after the turn's I/O callbacks). */
+  private endTurn(): void {
+    if (this.turn) return;
+    unflushed.add(this);
+    this.turn = new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.turn = undefined;
+        try {
+          this.flush();
+          resolve();
+        } catch (error) {
+          // A send awaiting written() must not go out; later appends say why.
+          this.failure = error;
+          reject(error);
+        }
+      });
+    });
+    this.turn.catch(() => {}); // the failure is reported to whoever awaits written() and by append
+  }
+
+  /** Write what waits, now. */
   private flush(): void {
+    unflushed.delete(this);
     if (this.pending.length === 0 || this.fd === undefined) return;
     writeSync(this.fd, this.pending.join(''));
     this.pending = [];
     this.pendingBytes = 0;
+  }
+
+  /** At process.exit (a second Ctrl-C): the records of the turn still go to disk. */
+  flushAtExit(): void {
+    try {
+      this.flush();
+    } catch {
+      // exiting anyway; the journal reader copes with a record that is not there
+    }
   }
 
   /**
@@ -298,6 +350,9 @@ export class Journal {
   private readonly ahead: { offset: number; bytes: Buffer }[] = [];
 
   private rawLine(place: RecordPlace): Buffer {
+    // A record still waiting to be written is written first (planned records, read back
+    // while sending, were written before the first send: reading them flushes nothing).
+    if (place.offset + place.length > this.size - this.pendingBytes) this.flush();
     let buffer: Buffer;
     let read: number;
     const cached = this.ahead.find((w) => place.offset >= w.offset && place.offset + place.length <= w.offset + w.bytes.length);
@@ -329,7 +384,6 @@ export class Journal {
    */
   read(place: RecordPlace): JournalEntry {
     if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
-    this.flush();
     const record = JSON.parse(this.rawLine(place).toString('utf8')) as JournalEntry;
     if (record.kind !== 'planned' || record.message) return record;
     let body: MessageBody | undefined;
@@ -372,6 +426,16 @@ export class Journal {
     this.fd = undefined;
   }
 }
+
+/**
+ * Journals with end-of-turn records not written yet. process.exit (a second Ctrl-C stops at
+ * once) runs no more turns: the 'exit' handler writes them, so the journal still holds every
+ * outcome that came back.
+ */
+const unflushed = new Set<Journal>();
+process.on('exit', () => {
+  for (const journal of unflushed) journal.flushAtExit();
+});
 
 function endsMidLine(path: string): boolean {
   if (!existsSync(path)) return false;

@@ -2,7 +2,7 @@
  * The email channel drives the real nodemailer against a loopback smtp-server sink.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as connectTo, createServer, type AddressInfo, type Socket } from 'node:net';
 import { closedPort } from '../helpers/channel.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +188,32 @@ describe('email failures', () => {
       expect(connections).toBe(1); // nodemailer's pool would otherwise dial 6 times (maxRequeues 5)
     } finally {
       await new Promise((r) => dropper.close(r));
+    }
+  });
+});
+
+describe('email connections', () => {
+  it('keeps a pooled connection open past nodemailer\'s default of 100 messages', async () => {
+    // A counting relay in front of the fake: every connection the pool dials passes through it.
+    let connections = 0;
+    const fakePort = Number(new URL(fake.env.SMTP_URL!).port);
+    const relay = createServer((client) => {
+      connections++;
+      const server = connectTo(fakePort, '127.0.0.1');
+      client.pipe(server).pipe(client);
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const url = new URL(fake.env.SMTP_URL!);
+    url.port = String((relay.address() as AddressInfo).port);
+    try {
+      const t = await connect({ ...fake.env, SMTP_URL: url.href });
+      for (let i = 0; i < 150; i++) await t.send(mail(), signal()); // one at a time: one connection suffices
+      await t.close();
+      expect(connections).toBe(1);
+    } finally {
+      await new Promise((r) => relay.close(r));
     }
   });
 });

@@ -311,6 +311,41 @@ describe('--strategy all: every delivery ends delivered once or failed with its 
   });
 });
 
+describe('the journal on disk at the moment a request leaves', () => {
+  it('holds the attempt\'s own "attempting" record, and every outcome that came back before it', async () => {
+    // Many sends in flight on every channel, some retried, so records of several deliveries share a turn.
+    const ds = Array.from({ length: 12 }, (_, i) => (['sms', 'email', 'slack', 'telegram'] as const).map((c) => delivery(`p${i}`, c))).flat();
+    const script: Record<string, Step[]> = { 'p1/sms': [temporary('Twilio')], 'p2/slack': [temporary('Slack'), temporary('Slack')] };
+    let path = '';
+    let answered: string[] = []; // outcomes reported to the dispatcher so far, as `kind id#attempt`
+    const seen: { call: string; missing: string[] }[] = [];
+    const transport = async (): Promise<Transport> => ({
+      async send(message) {
+        const attempt = (seen.filter((s) => s.call.startsWith(`${message.deliveryId}#`)).length + 1);
+        const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
+        const onDisk = new Set(lines.map((r) => `${r.kind} ${'id' in r ? r.id : ''}#${'attempt' in r ? r.attempt : ''}`));
+        const expected = [`attempting ${message.deliveryId}#${attempt}`, ...answered];
+        seen.push({ call: `${message.deliveryId}#${attempt}`, missing: expected.filter((e) => !onDisk.has(e)) });
+        await new Promise((resolve) => setImmediate(resolve)); // the answer comes in a later turn
+        const step = script[message.deliveryId]?.shift();
+        const outcome = step instanceof Error ? 'failed' : 'delivered';
+        answered = [...answered, `${outcome} ${message.deliveryId}#${attempt}`];
+        if (step instanceof Error) throw step;
+        return { providerId: `${message.deliveryId}#${attempt}` };
+      },
+      async verify() {},
+      async close() {},
+    });
+    const journal = new Journal(join(tempDir('notify-dispatch-'), 'run.jsonl'));
+    path = journal.path;
+    for (const d of ds) journal.append({ kind: 'planned', ...d });
+    await dispatch(ds, ALL, { journal, retry: FAST, limits: OPEN, stop: new AbortController().signal, graceMs: 1_000, transport });
+    journal.close();
+    expect(seen).toHaveLength(ds.length + 3);
+    expect(seen.filter((s) => s.missing.length > 0)).toEqual([]);
+  });
+});
+
 describe('stopping (Ctrl-C): start nothing new, let in-flight sends finish within the grace period', () => {
   it('lets the send in flight finish and starts no other', async () => {
     const stop = new AbortController();

@@ -3,14 +3,16 @@
  * (which outcomes are unknown, which deliveries may have arrived twice), a crash-torn
  * file, and the report built from it — above all, who was reached on no channel.
  */
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Journal, readJournal, replay, type JournalEntry, type NewEntry } from '../../src/core/journal.js';
 import type { Delivery } from '../../src/core/plan.js';
 import { buildReport } from '../../src/core/report.js';
 import type { ChannelName } from './helpers.js';
-import { tempDir } from '../helpers/cli.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
 
 const AT = '2025-01-01T00:00:00.000Z';
 const run: NewEntry = {
@@ -135,6 +137,55 @@ describe('the journal file', () => {
     const cwd = tempDir('notify-journal-');
     new Journal(join(cwd, '.notify', 'runs', '2025-01-01-0900-outage-ab12.jsonl')).close();
     expect(() => readJournal('nope', cwd)).toThrow(/No run "nope".*2025-01-01-0900-outage-ab12/);
+  });
+});
+
+describe('end-of-turn records: one write per event-loop turn', () => {
+  const onDisk = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).kind as string);
+
+  it('are written together at the end of the turn, in order, and written() resolves once they are on disk', async () => {
+    const cwd = tempDir('notify-journal-');
+    const path = join(cwd, '.notify', 'runs', 'r1.jsonl');
+    const journal = new Journal(path);
+    journal.append(run);
+    const [a, b] = [delivery('ana', 'sms'), delivery('bob', 'sms')];
+    for (const d of [a, b]) journal.append({ kind: 'planned', ...d });
+    journal.append(attempting(a.id), { endOfTurn: true });
+    journal.append(attempting(b.id), { endOfTurn: true });
+    expect(onDisk(path)).toEqual(['run', 'planned', 'planned']); // not yet: the turn goes on
+    expect(journal.state.states.get(a.id)).toMatchObject({ status: 'attempting' }); // the state knows at once
+    await journal.written();
+    expect(onDisk(path)).toEqual(['run', 'planned', 'planned', 'attempting', 'attempting']);
+    journal.append(delivered(a.id), { endOfTurn: true });
+    journal.append({ kind: 'finished', interrupted: false }); // an ordinary record writes what waits first
+    expect(onDisk(path)).toEqual(['run', 'planned', 'planned', 'attempting', 'attempting', 'delivered', 'finished']);
+    journal.close();
+    expect(replay(readJournal('r1', cwd)).states.get(a.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('are still written when the process exits before the turn ends (a second Ctrl-C calls process.exit)', () => {
+    const path = join(tempDir('notify-journal-'), 'runs', 'r1.jsonl');
+    // The built journal, in a process of its own that exits right after the append.
+    const script = `
+      import { Journal } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/core/journal.js')).href)};
+      const journal = new Journal(${JSON.stringify(path)});
+      journal.append({ kind: 'attempting', id: 'ana/sms', attempt: 1 }, { endOfTurn: true });
+      journal.append({ kind: 'delivered', id: 'ana/sms', attempt: 1, receipt: { providerId: 'SM1' } }, { endOfTurn: true });
+      process.exit(130);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(130);
+    expect(onDisk(path)).toEqual(['attempting', 'delivered']);
+  });
+
+  it('a failed end-of-turn write stops the run: written() rejects and no record is accepted after it', async () => {
+    const path = join(tempDir('notify-journal-'), 'runs', 'r1.jsonl');
+    const journal = new Journal(path);
+    journal.append(run);
+    journal.append(attempting('ana/sms'), { endOfTurn: true });
+    // The file descriptor goes bad under the journal (a disk pulled out, EBADF): the write at the end of the turn fails.
+    closeSync((journal as unknown as { fd: number }).fd);
+    await expect(journal.written()).rejects.toThrow();
+    expect(() => journal.append(attempting('bob/sms'), { endOfTurn: true })).toThrow();
   });
 });
 
