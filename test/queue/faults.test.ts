@@ -57,12 +57,14 @@ describe.skipIf(!redisAvailable())('queue faults', () => {
     const copies = copiesPerDelivery(fakes, planned);
     expect(planned.filter((p) => copies.get(p.id) !== 1).map((p) => `${label(p)} ×${copies.get(p.id)}`)).toEqual([]);
     expect(report.complete).toBe(true);
+    // Flagged "may be duplicated" only where an attempt's outcome really was unknown (it timed
+    // out: on a loaded machine a request can outlast its time limit); never for a Redis outage alone.
     const entries = journal(cwd);
-    const paths = report.mayBeDuplicated.map((d) => {
-      const p = planned.find((q) => q.contact.name === d.contact && q.channel === d.channel)!;
-      return `${label(p)}: ${entries.filter((e) => 'id' in e && e.id === p.id && e.kind !== 'planned').map((e) => `${e.kind}@${(e as { worker?: string }).worker}`).join(' ')}`;
+    const unexplained = report.mayBeDuplicated.map((d) => planned.find((q) => q.contact.name === d.contact && q.channel === d.channel)!).filter((p) => {
+      const records = entries.filter((e) => 'id' in e && e.id === p.id);
+      return !records.some((e) => e.kind === 'failed' && e.outcomeUnknown && !/redis/i.test(e.reason));
     });
-    expect(paths).toEqual([]);
+    expect(unexplained.map((p) => `${label(p)}: ${entries.filter((e) => 'id' in e && e.id === p.id && e.kind !== 'planned').map((e) => e.kind).join(' ')}`)).toEqual([]);
     expect(atOutage).toBeLessThan(planned.length); // the outage did fall mid-run
   }, 120_000);
 
