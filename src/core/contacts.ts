@@ -357,8 +357,12 @@ export function addressColumns(channels: readonly Channel[]): AddressColumn[] {
 export function addressesOf(columns: Record<string, string>, channels: readonly Channel[]): Record<string, string> {
   const addresses: Record<string, string> = {};
   for (const channel of channels) {
-    const value = channel.columns.map((c) => columns[c.name]).find(Boolean);
-    if (value) addresses[channel.name] = value;
+    for (const column of channel.columns) {
+      const value = columns[column.name];
+      if (!value) continue;
+      addresses[channel.name] = value;
+      break;
+    }
   }
   return addresses;
 }
@@ -385,17 +389,39 @@ function toContact(record: Record<string, string>, line: number, options: Contac
   const locale = (cell('locale') || options.defaultLocale).toLowerCase();
   if (!LOCALE.test(locale)) return `locale "${cell('locale')}" is not a two-letter language code such as fr or en.`;
 
-  const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
+  const known = knownColumns(columns);
   const extra: Record<string, string> = {};
-  for (const [column, value] of Object.entries(record)) {
-    if (!known.has(column) && column) extra[column] = value;
+  for (const column in record) {
+    if (!known.has(column) && column) extra[column] = record[column]!;
   }
-  const groups = splitGroups(cell('groups'));
+  const groups = groupsOf(cell('groups'));
   const key = values.phone ?? values.email ?? `name:${name.toLowerCase()}`;
   return {
     line, name, role: cell('role'), groups, locale, extra, key,
     columns: values, addresses: addressesOf(values, options.channels), ...(landline && { landline: true }),
   };
+}
+
+/** The canonical and address columns: every other column is an extra one (`{{contact.<column>}}`). */
+const knownByColumns = new WeakMap<AddressColumn[], Set<string>>();
+function knownColumns(columns: AddressColumn[]): Set<string> {
+  let known = knownByColumns.get(columns);
+  if (!known) knownByColumns.set(columns, (known = new Set([...CONTACT_COLUMNS, ...columns.map((c) => c.name)])));
+  return known;
+}
+
+/**
+ * A groups cell as a list, the same list for the same cell: a list of 100,000 people has
+ * a few dozen distinct cells. (Lists are never changed in place; a merge makes a new one.)
+ */
+const groupLists = new Map<string, string[]>();
+function groupsOf(cell: string): string[] {
+  let groups = groupLists.get(cell);
+  if (!groups) {
+    if (groupLists.size >= 10_000) groupLists.clear();
+    groupLists.set(cell, (groups = splitGroups(cell)));
+  }
+  return groups;
 }
 
 export function splitGroups(cell: string): string[] {
