@@ -65,7 +65,7 @@ export const sms: Channel = {
         : `the character "${nonGsmChar}" forced UCS-2 (70 characters a segment instead of 160): replace it or shorten the text`;
       problems.push({ where: 'sms', group: 'limits', message: `This SMS takes ${segments} segments (${encoding}, ${units} ${encoding === 'GSM-7' ? 'characters' : 'UTF-16 units'}) but the limit is ${limits.maxSmsSegments}; ${why}.` });
     }
-    const chars = [...message.text].length;
+    const chars = codePoints(message.text);
     if (chars > maxBodyChars) {
       problems.push({ where: 'sms', group: 'limits', message: `This SMS is ${chars} characters long but Twilio accepts at most ${maxBodyChars}; shorten the template.` });
     }
@@ -137,3 +137,10 @@ async function pollMessages(twilio: TwilioConnection, from: string | undefined, 
   }
   return result;
 }
+
+/** Characters as Twilio counts them (code points), the last answer kept: people sharing a template share its text. */
+function codePoints(text: string): number {
+  if (text !== lastText.text) lastText.count = [...(lastText.text = text)].length;
+  return lastText.count;
+}
+const lastText = { text: undefined as string | undefined, count: 0 };

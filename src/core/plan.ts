@@ -12,7 +12,7 @@ import { escapeHtml } from './escape.js';
 import { PlanRenders } from './render.js';
 import { selectByName, type NameSelection } from './select.js';
 import type { SmsLength } from './sms-encoding.js';
-import { resolveTemplate, type Scenario, type TemplateSet } from './templates.js';
+import { templateResolver, type Scenario, type TemplateFor, type TemplateSet } from './templates.js';
 import type { ChannelName, Contact, Problem, Rendered } from './types.js';
 
 export interface Delivery {
@@ -101,7 +101,8 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
   };
   const seenTemplates = new Set<string>();
   const omitted = new Map<Problem[], number>();
-  const renders = new PlanRenders(input.templates);
+  // Renders and template choices shared by people alike (render.ts, templates.ts).
+  const shared = { renders: new PlanRenders(input.templates), templateFor: templateResolver(input.scenario) };
   const emit = (delivery: Delivery | undefined, broadcast = false) => {
     if (!delivery) return;
     count(plan, delivery, broadcast);
@@ -134,7 +135,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
         plan.unsuitable += 1;
         keep(plan.warnings, { where, message: `${unsuitable}: the ${channel.name} message will fail there; fix the contact (the other channels still go out).`, group: 'contacts' });
       }
-      emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems, renders));
+      emit(renderDelivery(input, channel, contact, contact.addresses[channel.name]!, context, problems, shared));
     }
     if (channels.length === 0) plan.unreachable.push(contact);
   }
@@ -145,7 +146,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
       line: 0, name: to, role: '', groups: ['broadcast'], locale: input.defaultLocale, extra: {}, key: `broadcast:${channel.name}`,
       columns: {}, addresses: { [channel.name]: to },
     };
-    emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems, renders), true);
+    emit(renderDelivery(input, channel, everyone, to, contextFor(everyone), problems, shared), true);
   }
   if (plan.recipients === 0 && problems.size === 0) {
     problems.add({ where: '--group/--contact', message: 'the plan selects nobody; check the group and contact filters.', group: 'plan' });
@@ -211,10 +212,11 @@ function selectRecipients(input: PlanInput, problems: ProblemList): (contact: Co
 }
 
 function renderDelivery(
-  input: PlanInput, channel: Channel, contact: Contact, to: string, contextFor: ContextFor, problems: ProblemList, renders: PlanRenders,
+  input: PlanInput, channel: Channel, contact: Contact, to: string, contextFor: ContextFor, problems: ProblemList,
+  shared: { renders: PlanRenders; templateFor: TemplateFor },
 ): Delivery | undefined {
   const { scenario } = input;
-  const file = resolveTemplate(scenario, channel.name, contact.groups, contact.locale);
+  const file = shared.templateFor(channel.name, contact.groups, contact.locale);
   if (!file) {
     problems.add({
       where: `${scenario.name}/${channel.name}`,
@@ -223,20 +225,20 @@ function renderDelivery(
     });
     return undefined;
   }
-  const body = renders.render(file, 'body', channel.escape, contact.locale, () => contextFor(channel.escape));
+  const body = shared.renders.render(file, 'body', channel.escape, contact.locale, () => contextFor(channel.escape));
   if (!body.ok) return void problems.add(body.problem);
 
   const id = deliveryId(input.runId, contact.key, channel.name);
   const message: Rendered = { deliveryId: id, channel: channel.name, to, text: body.value, locale: contact.locale };
   if (channel.subject) {
-    const subject = renders.render(file, 'subject', undefined, contact.locale, () => contextFor(undefined));
+    const subject = shared.renders.render(file, 'subject', undefined, contact.locale, () => contextFor(undefined));
     if (!subject.ok) return void problems.add(subject.problem);
     message.subject = subject.value;
   }
   if (channel.html) {
-    const htmlFile = resolveTemplate(scenario, channel.name, contact.groups, contact.locale, true);
+    const htmlFile = shared.templateFor(channel.name, contact.groups, contact.locale, true);
     if (htmlFile) {
-      const html = renders.render(htmlFile, 'body', escapeHtml, contact.locale, () => contextFor(escapeHtml));
+      const html = shared.renders.render(htmlFile, 'body', escapeHtml, contact.locale, () => contextFor(escapeHtml));
       if (!html.ok) return void problems.add(html.problem);
       message.html = html.value;
     }

@@ -97,32 +97,30 @@ function explain(file: TemplateFile, error: Error, part: 'body' | 'subject'): Pr
  * is computed once too. Failures are never kept: each contact's render says them again.
  */
 export class PlanRenders {
-  private readonly personal = new Map<string, boolean>();
-  private readonly shared = new Map<string, RenderResult>();
-  private readonly escapers = new Map<Escaper | undefined, number>();
+  /** Per file and part: whether it reads the person, and its shared renders by escaping and language. */
+  private readonly byFile = new WeakMap<TemplateFile, Record<'body' | 'subject', { personal: boolean; shared: Map<Escaper | undefined, Map<string, RenderResult>> } | undefined>>();
 
   constructor(private readonly set: TemplateSet) {}
 
   render(file: TemplateFile, part: 'body' | 'subject', escape: Escaper | undefined, locale: string, context: () => Record<string, unknown>): RenderResult {
-    if (this.readsPerson(file, part)) return render(this.set, file, context(), part);
-    let escaper = this.escapers.get(escape);
-    if (escaper === undefined) this.escapers.set(escape, (escaper = this.escapers.size));
-    const key = `${file.path}\0${part}\0${escaper}\0${locale}`;
-    let result = this.shared.get(key);
+    const known = this.known(file, part);
+    if (known.personal) return render(this.set, file, context(), part);
+    let byLocale = known.shared.get(escape);
+    if (!byLocale) known.shared.set(escape, (byLocale = new Map()));
+    let result = byLocale.get(locale);
     if (!result) {
       result = render(this.set, file, context(), part);
-      if (result.ok) this.shared.set(key, result);
+      if (result.ok) byLocale.set(locale, result);
     }
     return result;
   }
 
-  private readsPerson(file: TemplateFile, part: 'body' | 'subject'): boolean {
-    const key = `${file.path}\0${part}`;
-    let reads = this.personal.get(key);
-    if (reads === undefined) {
-      reads = readsContact(this.set, (part === 'body' ? file.source : file.subjectSource) ?? '');
-      this.personal.set(key, reads);
-    }
-    return reads;
+  private known(file: TemplateFile, part: 'body' | 'subject') {
+    let parts = this.byFile.get(file);
+    if (!parts) this.byFile.set(file, (parts = { body: undefined, subject: undefined }));
+    return (parts[part] ??= {
+      personal: readsContact(this.set, (part === 'body' ? file.source : file.subjectSource) ?? ''),
+      shared: new Map(),
+    });
   }
 }

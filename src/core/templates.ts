@@ -177,6 +177,23 @@ export function resolveTemplate(
   return undefined;
 }
 
+/**
+ * `resolveTemplate`, remembered per list of groups: people share their list (one per
+ * distinct groups cell, core/contacts.ts), so a plan resolves each combination once.
+ */
+export type TemplateFor = (channel: ChannelName, groups: string[], locale: string, html?: boolean) => TemplateFile | undefined;
+
+export function templateResolver(scenario: Scenario): TemplateFor {
+  const byGroups = new WeakMap<string[], Map<string, TemplateFile | undefined>>();
+  return (channel, groups, locale, html = false) => {
+    let known = byGroups.get(groups);
+    if (!known) byGroups.set(groups, (known = new Map()));
+    const key = html ? `${channel} ${locale} html` : `${channel} ${locale}`;
+    if (!known.has(key)) known.set(key, resolveTemplate(scenario, channel, groups, locale, html));
+    return known.get(key);
+  };
+}
+
 function splitFrontMatter(source: string): { frontMatter?: Record<string, unknown>; body: string; lines: number } {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(source);
   if (!match) return { body: source, lines: 0 };
