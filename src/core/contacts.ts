@@ -104,7 +104,7 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
 }
 
 /** Bytes read at a time: the list is never read whole. */
-const CHUNK_BYTES = 32 * 1024;
+const CHUNK_BYTES = 8 * 1024;
 
 function readStart(path: string): Buffer {
   const fd = openSync(path, 'r');

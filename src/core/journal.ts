@@ -156,7 +156,7 @@ type WithoutStamp<T> = T extends unknown ? Omit<T, 'at' | 'seq' | 'prev'> : neve
 export type NewEntry = WithoutStamp<JournalEntry>;
 
 /** Buffered records are written in chunks of about this size. */
-const FLUSH_BYTES = 64 * 1024;
+const FLUSH_BYTES = 16 * 1024;
 /** Planned records are read back this many bytes at a time. */
 const READ_AHEAD_BYTES = 64 * 1024;
 /** Windows kept: more than the channels that read side by side. */
