@@ -160,7 +160,7 @@ export function buildPlan(input: PlanInput, onDelivery: (delivery: Delivery) => 
   }
   plan.problems = problems.list();
   for (const list of [plan.notes, plan.warnings]) {
-    const more = (omitted.get(list) ?? 0);
+    const more = omitted.get(list) ?? 0;
     if (more > 0) list.push({ where: 'contacts', message: `and ${more.toLocaleString('en-US')} more rows like these (notify contacts check lists every row).`, group: 'contacts' });
   }
   return plan;
