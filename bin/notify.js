@@ -16,11 +16,7 @@ if (args.length === 0 || (args.length === 1 && (args[0] === '--help' || args[0] 
     // not built with the help text: fall through to the CLI, which prints it too
   }
 }
-// A large plan allocates far more than it keeps (rendered messages, records, hashes), and
-// by default V8 lets the old generation grow several times past what is live before a
-// full collection: the 100,000-contact dry run peaked at 570 MB of RSS for ~100 MB live.
-// Growing it by 10% at a time keeps the peak near what is live (286 MB, same wall time).
-require('node:v8').setFlagsFromString('--heap-growing-percent=10');
+// (Memory for large lists and journals: src/heap.ts, set by the commands that read them.)
 import('../dist/cli.js').catch((error) => {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli.js')) {
     console.error('crisis-notify is not built yet; run "npm install" (or "npm run build") in its folder first.');

@@ -17,6 +17,7 @@ import { displayPath } from '../core/templates.js';
 import { EXIT, UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { fileSha256, treeSha256 } from './audit-header.js';
+import { keepHeapNearLive } from '../heap.js';
 
 function runOf(runId: string | undefined) {
   const latest = runId === undefined ? listRuns().at(-1) : undefined;
@@ -25,6 +26,7 @@ function runOf(runId: string | undefined) {
 }
 
 export async function auditVerify(runId: string | undefined, flags: { json?: boolean }): Promise<number> {
+  keepHeapNearLive();
   const out = createOutput({ ci: loadConfig().ci });
   const { runId: id, path } = runOf(runId);
   const shown = displayPath(path);
@@ -72,6 +74,7 @@ export interface TimelineRow {
 const COLUMNS: (keyof TimelineRow)[] = ['time', 'event', 'person', 'channel', 'template', 'to', 'outcome', 'provider_id', 'attempt', 'line', 'details'];
 
 export async function auditExport(runId: string, flags: { format?: string; output?: string }): Promise<number> {
+  keepHeapNearLive();
   const format = flags.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw new UserError(`--format ${format} is not a format; use csv or json.`);
   const { path } = resolveRun(runId);

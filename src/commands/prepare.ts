@@ -14,6 +14,7 @@ import { readSuppressions, suppressionsFor } from '../core/suppressions.js';
 import { emptyValueProblems, givenVariables, resolveVariables } from '../core/variables.js';
 import { UserError } from '../errors.js';
 import { contactsSource, templatesDir, type ContactsSource } from '../paths.js';
+import { keepHeapNearLive } from '../heap.js';
 
 export interface PlanFlags {
   contacts?: string;
@@ -83,6 +84,7 @@ export interface Inputs {
 }
 
 export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?: 'all' | 'first' }): Inputs {
+  keepHeapNearLive();
   const config = loadConfig();
   const channels = parseChannels(flags.channels, config, options.strategy);
   const maxSmsSegments = parseSegments(flags.maxSmsSegments);

@@ -6,8 +6,10 @@ import { displayPath } from '../core/templates.js';
 import { EXIT, UserError } from '../errors.js';
 import { printReport } from '../format.js';
 import { createOutput } from '../output.js';
+import { keepHeapNearLive } from '../heap.js';
 
 export async function report(runId: string | undefined, flags: { json?: boolean; queue?: string | boolean; refresh?: boolean }): Promise<number> {
+  keepHeapNearLive();
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
   const latest = runId === undefined ? listRuns().at(-1) : undefined;

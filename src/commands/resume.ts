@@ -23,6 +23,7 @@ import { createOutput } from '../output.js';
 import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
 import { parseTuning, type TuningFlags } from './tuning.js';
+import { keepHeapNearLive } from '../heap.js';
 
 export interface ResumeFlags extends TuningFlags {
   yes?: boolean;
@@ -34,6 +35,7 @@ export interface ResumeFlags extends TuningFlags {
 }
 
 export async function resume(input: string, flags: ResumeFlags): Promise<number> {
+  keepHeapNearLive();
   const tuning = parseTuning(flags);
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });

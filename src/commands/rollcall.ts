@@ -18,6 +18,7 @@ import { createOutput, write, type Output } from '../output.js';
 import { connectPollers, pollOnce, type Pollers } from './rollcall-poll.js';
 import { followUp, parseFollowUp, type FollowUpFlags } from './rollcall-send.js';
 import { sleep } from '../core/sleep.js';
+import { keepHeapNearLive } from '../heap.js';
 
 export interface RollcallFlags extends FollowUpFlags {
   json?: boolean;
@@ -32,6 +33,7 @@ const DEFAULT_EVERY_MS = 30_000;
 const MIN_EVERY_MS = 1_000;
 
 export async function rollcall(input: string | undefined, flags: RollcallFlags): Promise<number> {
+  keepHeapNearLive();
   const config = loadConfig();
   const out = createOutput({ ci: config.ci, mask: flags.mask ?? false });
   const everyMs = durationFlag('--every', flags.every) ?? DEFAULT_EVERY_MS;

@@ -8,6 +8,7 @@ import { displayPath } from '../core/templates.js';
 import { EXIT, UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { templatesDir } from '../paths.js';
+import { keepHeapNearLive } from '../heap.js';
 
 export interface StatusPageFlags {
   out: string;
@@ -20,6 +21,7 @@ const STATE_WORDS: Record<string, string> = {
 };
 
 export async function statusPage(flags: StatusPageFlags): Promise<number> {
+  keepHeapNearLive();
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
   const dir = templatesDir(flags.templates, config);
