@@ -27,19 +27,26 @@ export function contextFactory(base: ContextBase): (contact: Contact) => Context
     return v;
   };
   const emptyColumns = Object.fromEntries(base.addressColumns.map((c) => [c, '']));
+  const runByLocale = new Map<string, { id: string; time: string }>();
+  const runFor = (locale: string) => {
+    let run = runByLocale.get(locale);
+    if (!run) runByLocale.set(locale, (run = { id: base.runId, time: formatTime(base.now, locale) }));
+    return run;
+  };
   return (contact) => {
     // Built on first use: a person whose templates all read nothing of them needs none (render.ts).
     let own: Record<string, unknown> | undefined;
-    const byEscaper = new Map<Escaper | undefined, Record<string, unknown>>();
+    let byEscaper: Map<Escaper | undefined, Record<string, unknown>> | undefined;
     return (escape) => {
       own ??= {
         scenario: base.scenario,
-        run: { id: base.runId, time: formatTime(base.now, contact.locale) },
+        run: runFor(contact.locale),
         contact: {
           ...contact.extra, ...emptyColumns, ...contact.columns,
           name: contact.name, role: contact.role, groups: contact.groups, locale: contact.locale,
         },
       };
+      byEscaper ??= new Map();
       let context = byEscaper.get(escape);
       if (!context) byEscaper.set(escape, (context = { ...escapedVariables(escape), ...escapeDeep(escape, own) }));
       return context;

@@ -268,16 +268,18 @@ export class Journal {
    * (live runs) and the record keeps the digest and where the text is.
    */
   appendPlanned(delivery: Delivery, options: { buffered?: boolean } = {}): RecordPlace {
-    const { message, sms: _sms, template, ...rest } = delivery;
-    const dir = this.state.run?.templatesDir;
-    const body = { text: message.text, ...(message.subject !== undefined && { subject: message.subject }), ...(message.html !== undefined && { html: message.html }) };
+    const { message, template } = delivery;
+    const body: MessageBody = { text: message.text };
+    if (message.subject !== undefined) body.subject = message.subject;
+    if (message.html !== undefined) body.html = message.html;
     let digest: string;
     let place: BodyPlace | undefined;
     if (this.store.exists) ({ digest, place } = this.store.put(body));
     else digest = this.lastDigest(delivery.channel, body);
+    const dir = this.state.run?.templatesDir;
     return this.append({
-      kind: 'planned', ...rest,
-      template: dir && template.startsWith(dir + sep) ? template.slice(dir.length + 1) : template,
+      kind: 'planned', id: delivery.id, channel: delivery.channel, locale: delivery.locale, contact: delivery.contact,
+      template: dir && template.startsWith(dir) && template[dir.length] === sep ? template.slice(dir.length + 1) : template,
       to: message.to, digest, ...(place && { body: place }),
     }, options);
   }
@@ -289,7 +291,7 @@ export class Journal {
     const last = this.digested.get(channel);
     if (last && last.text === body.text && last.subject === body.subject && last.html === body.html) return last.digest;
     const digest = messageDigest(body);
-    this.digested.set(channel, { ...body, digest });
+    this.digested.set(channel, { text: body.text, subject: body.subject, html: body.html, digest });
     return digest;
   }
 
