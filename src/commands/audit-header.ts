@@ -19,6 +19,8 @@ export interface HeaderInput {
   templatesDir: string;
   variables: Record<string, string>;
   argv?: string[];
+  /** The contacts file's SHA-256 when already known (the contact list's first pass computes it). */
+  contactsSha256?: string;
 }
 
 export function auditHeader(input: HeaderInput): AuditHeader {
@@ -30,7 +32,7 @@ export function auditHeader(input: HeaderInput): AuditHeader {
     ...(git && { git }),
     argv: redactArgv(input.argv ?? process.argv.slice(2), input.config),
     inputs: {
-      ...(existsSync(input.contactsFile) && { contacts: { file: input.contactsFile, sha256: fileSha256(input.contactsFile) } }),
+      ...(existsSync(input.contactsFile) && { contacts: { file: input.contactsFile, sha256: input.contactsSha256 ?? fileSha256(input.contactsFile) } }),
       templates: { dir: input.templatesDir, ...treeSha256(input.templatesDir) },
       variables: variablesSha256(input.variables),
     },

@@ -122,7 +122,9 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           variables: redactVariables(variables),
           ...(publish && { publish: true }),
           groupSizes: inputs.contacts.groupSizes,
-          audit: auditHeader({ config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables }),
+          audit: auditHeader({
+            config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables, contactsSha256: inputs.contacts.sha256,
+          }),
         });
       },
       onDelivery: (delivery) => void journal!.appendPlanned(delivery, { buffered: true }),

@@ -58,6 +58,8 @@ export interface ContactStream {
   locales: string[];
   invalid: Problem[];
   notices: Problem[];
+  /** SHA-256 (hex) of the bytes checked: every later pass must read the same (and the audit header names it). */
+  sha256: string;
 }
 
 export function readContacts(path: string, options: ContactOptions): ContactList {
@@ -155,7 +157,7 @@ interface Index {
 function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, options: ContactOptions, notUtf8?: () => UserError): ContactStream {
   const columns = addressColumns(options.channels);
   const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
-  const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [] };
+  const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [], sha256: '' };
   const index: Index = {
     lines: new Column((n) => new Uint32Array(n)), names: [], groupSetOf: new Column((n) => new Uint32Array(n)), groupSets: [], groupSetIds: new Map(),
     reachedAt: new Column((n) => new Uint8Array(n)), phones: [], invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
@@ -235,7 +237,8 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   }
   stream.extraColumns = (header ?? []).filter((c) => c && !known.has(c));
   stream.locales = [...locales];
-  const checked = digest.digest('hex');
+  stream.sha256 = digest.digest('hex');
+  const checked = stream.sha256;
   stream.contacts = { [Symbol.iterator]: () => eachContact(chunks, fileName, options, columns, index, checked) };
   return stream;
 }

@@ -3,7 +3,8 @@
  * that keeps no rows, then read again for each use. What a send plans must be what was
  * checked, even when someone saves the spreadsheet in between.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHANNEL_LIST } from '../../src/channels/index.js';
@@ -38,6 +39,8 @@ describe('openContacts', () => {
   it('refuses to go on when the file changed after it was checked, rather than plan rows nobody checked', () => {
     const path = list(['Ann,,staff,06 39 98 00 01,,,,en']);
     const stream = openContacts(path, options);
+    // The audit header names this hash: the bytes checked, not a later read of the file.
+    expect(stream.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
     appendFileSync(path, 'Mallory,,staff,06 39 98 00 66,,,,en\n');
     expect(() => [...stream.contacts]).toThrow(/contacts\.csv changed while it was being read; nothing was sent/);
   });
