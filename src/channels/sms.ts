@@ -3,6 +3,7 @@
  * client shared with voice calls (twilio-client.ts: HTTP client, base URL, error mapping).
  */
 import { unsetVariables, type Channel, type ChannelSettings, type PollRequest, type PollResult, type Transport } from '../core/channel.js';
+import { lastAnswer } from '../core/last-answer.js';
 import { phoneColumn } from '../core/phone.js';
 import { smsLength } from '../core/sms-encoding.js';
 import type { Problem } from '../core/types.js';
@@ -138,9 +139,5 @@ async function pollMessages(twilio: TwilioConnection, from: string | undefined, 
   return result;
 }
 
-/** Characters as Twilio counts them (code points), the last answer kept: people sharing a template share its text. */
-function codePoints(text: string): number {
-  if (text !== lastText.text) lastText.count = [...(lastText.text = text)].length;
-  return lastText.count;
-}
-const lastText = { text: undefined as string | undefined, count: 0 };
+/** Characters as Twilio counts them (code points). */
+const codePoints = lastAnswer((text) => [...text].length);

@@ -6,6 +6,7 @@
  */
 import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings, type PollResult, type Transport } from '../core/channel.js';
 import { TELEGRAM } from '../core/contacts.js';
+import { lastAnswer } from '../core/last-answer.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
 import { HttpConnection } from './http-connection.js';
@@ -197,13 +198,7 @@ function networkError(err: unknown, host: string, token: string): RetryableError
  * | `&lt; &gt; &amp; &quot;`, `&#38;` | one character |
  * | `&`, `R&D`, `&nbsp;`     | refused             |
  */
-function readHtml(text: string): { visibleChars: number; problem?: string } {
-  // People sharing a template share its text (core/render.ts): the last answer is usually the one asked for.
-  if (text === lastHtml.text) return lastHtml.read;
-  lastHtml.text = text;
-  return (lastHtml.read = readHtmlNow(text));
-}
-const lastHtml = { text: undefined as string | undefined, read: { visibleChars: 0 } as { visibleChars: number; problem?: string } };
+const readHtml = lastAnswer(readHtmlNow);
 
 function readHtmlNow(text: string): { visibleChars: number; problem?: string } {
   let visibleChars = 0;

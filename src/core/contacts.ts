@@ -69,10 +69,9 @@ export function readContacts(path: string, options: ContactOptions): ContactList
 
 /** The contact list at `path`, validated whole now and read again, a row at a time, for each use. */
 export function openContacts(path: string, options: ContactOptions): ContactStream {
-  let fd: number;
+  let start: Buffer;
   try {
-    fd = openSync(path, 'r');
-    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    start = readStart(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(
@@ -83,8 +82,6 @@ export function openContacts(path: string, options: ContactOptions): ContactStre
           : `${path} cannot be read (${code}); check its permissions.`,
     );
   }
-  closeSync(fd);
-  const start = readStart(path);
   // A NUL byte never occurs in UTF-8 or Windows-1252 text: this is a program, an image or a
   // workbook (.xlsx is a zip). UTF-16 text (Excel's "Unicode Text") is full of them but has a BOM.
   const utf16 = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff);
@@ -108,9 +105,11 @@ export function parseContacts(text: string, fileName: string, options: ContactOp
 /** Bytes read at a time: the list is never read whole. */
 const CHUNK_BYTES = 8 * 1024;
 
+/** The first bytes of a file (to tell text from a binary file); a folder fails with EISDIR. */
 function readStart(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
     const buffer = Buffer.alloc(8192);
     return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null));
   } finally {

@@ -9,6 +9,8 @@
  * | GSM-7    | 160 septets | 153 septets                   |
  * | UCS-2    | 70 units    | 67 units                      |
  */
+import { lastAnswer } from './last-answer.js';
+
 const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
   '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
@@ -31,14 +33,7 @@ export interface SmsLength {
   nonGsmChar?: string;
 }
 
-export function smsLength(text: string): SmsLength {
-  // The plan measures each SMS twice (its check, then the blast radius), and people sharing a
-  // template share its very text (render.ts): the last answer is usually the one asked for.
-  if (text === last.text) return last.length;
-  last.text = text;
-  return (last.length = measure(text));
-}
-const last = { text: undefined as string | undefined, length: undefined as unknown as SmsLength };
+export const smsLength = lastAnswer(measure);
 
 function measure(text: string): SmsLength {
   let septets = 0;

@@ -14,23 +14,29 @@ interface PathNode {
   loc: { start: { line: number; column: number } };
 }
 
+/** The syntax tree of a template source; undefined when it does not parse (rendering reports that, with its line). */
+function syntaxTree(source: string): unknown {
+  try {
+    return Handlebars.parse(source);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every node of a syntax tree, depth first, in source order. */
+function* nodes(node: unknown): Generator<{ type?: string }> {
+  if (Array.isArray(node)) {
+    for (const child of node) yield* nodes(child);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  yield node as { type?: string };
+  for (const [key, value] of Object.entries(node)) if (key !== 'loc') yield* nodes(value);
+}
+
 /** Every path expression (`eta`, `contact.name`, `if`…) in a template source; none if it does not parse. */
 function paths(source: string): PathNode[] {
-  let ast: unknown;
-  try {
-    ast = Handlebars.parse(source);
-  } catch {
-    return []; // rendering reports the syntax error with its line
-  }
-  const found: PathNode[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== 'object') return;
-    if ((node as { type?: string }).type === 'PathExpression') found.push(node as PathNode);
-    for (const [key, value] of Object.entries(node)) if (key !== 'loc') walk(value);
-  };
-  walk(ast);
-  return found;
+  return [...nodes(syntaxTree(source))].filter((node): node is PathNode => node.type === 'PathExpression');
 }
 
 /**
@@ -63,31 +69,21 @@ export function pathAt(source: string, line: number, column: number): string | u
  * once per person.
  */
 export function readsContact(set: TemplateSet, source: string, seen = new Set<string>()): boolean {
-  let ast: unknown;
-  try {
-    ast = Handlebars.parse(source);
-  } catch {
-    return true; // rendering reports the syntax error
-  }
-  let reads = false;
-  const walk = (node: unknown): void => {
-    if (reads || !node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach(walk);
-    const typed = node as { type?: string; name?: { type?: string; original?: string } };
-    if (typed.type === 'PathExpression') {
+  const tree = syntaxTree(source);
+  if (tree === undefined) return true;
+  for (const node of nodes(tree)) {
+    if (node.type === 'PathExpression') {
       const path = node as PathNode;
-      if (path.parts[0] === 'contact' || path.parts.length === 0 || path.depth > 0 || (path.data && path.parts[0] === 'root')) reads = true;
-    } else if (typed.type === 'PartialStatement' || typed.type === 'PartialBlockStatement') {
-      const name = typed.name?.type === 'PathExpression' ? typed.name.original : undefined;
-      const partial = name === undefined ? undefined : set.handlebars.partials[name];
-      if (typeof partial !== 'string') reads = true;
-      else if (!seen.has(name!)) {
-        seen.add(name!);
-        if (readsContact(set, partial, seen)) reads = true;
+      if (path.parts[0] === 'contact' || path.parts.length === 0 || path.depth > 0 || (path.data && path.parts[0] === 'root')) return true;
+    } else if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') {
+      const { name } = node as { name?: { type?: string; original?: string } };
+      const partial = name?.type === 'PathExpression' ? set.handlebars.partials[name.original!] : undefined;
+      if (typeof partial !== 'string') return true; // dynamic, missing or precompiled: cannot tell
+      if (!seen.has(name!.original!)) {
+        seen.add(name!.original!);
+        if (readsContact(set, partial, seen)) return true;
       }
     }
-    for (const [key, value] of Object.entries(node)) if (key !== 'loc') walk(value);
-  };
-  walk(ast);
-  return reads;
+  }
+  return false;
 }
