@@ -65,9 +65,9 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
   // Read from the compact run state, a delivery at a time: only what is left to send
   // becomes an object (a 100,000-contact run holds 400,000 deliveries, mostly delivered).
   const table = replayed.states;
-  const reachedBy = new Map<string, ChannelName>(); // person → the channel that reached them first
+  const reachedBy = new Map<number, ChannelName>(); // person → the channel that reached them first
   for (let i = 0; i < table.size; i++) {
-    if (table.statusOf(i) === 'delivered' && !reachedBy.has(table.contactKeyOf(i))) reachedBy.set(table.contactKeyOf(i), table.channelOf(i));
+    if (table.statusOf(i) === 'delivered' && !reachedBy.has(table.contactOf(i))) reachedBy.set(table.contactOf(i), table.channelOf(i));
   }
   // Unknown: cut off mid-send by a crash, or an attempt that timed out (or was cut at the
   // end of the Ctrl-C grace) before the run stopped — either may have arrived.
@@ -76,10 +76,10 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
     const status = table.statusOf(i);
     if (flags.skipUnknown && unknownOutcome({ status, uncertain: table.isUncertain(i) })) {
       journal.append({ kind: 'skipped', id: table.idOf(i), reason: 'outcome of the last attempt unknown; skipped by --skip-unknown (it may not have arrived)' });
-    } else if (run.strategy === 'first' && status === 'pending' && reachedBy.has(table.contactKeyOf(i))) {
+    } else if (run.strategy === 'first' && status === 'pending' && reachedBy.has(table.contactOf(i))) {
       // --strategy first: a run that died between a delivery and the "skipped" records after
       // it leaves the person's other channels pending; they must not stay open forever.
-      journal.append({ kind: 'skipped', id: table.idOf(i), reason: `already reached by ${reachedBy.get(table.contactKeyOf(i))}` });
+      journal.append({ kind: 'skipped', id: table.idOf(i), reason: `already reached by ${reachedBy.get(table.contactOf(i))}` });
     }
   }
   // --retry-failed: after fixing what made them fail (a token, an address), try those again.
@@ -87,7 +87,7 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
   for (let i = 0; i < table.size; i++) {
     const status = table.statusOf(i);
     const left = status === 'pending' || status === 'attempting' || (flags.retryFailed && status === 'failed');
-    if (left && (run.strategy === 'all' || !reachedBy.has(table.contactKeyOf(i)))) todo.push(table.stateAt(i));
+    if (left && (run.strategy === 'all' || !reachedBy.has(table.contactOf(i)))) todo.push(table.stateAt(i));
   }
   if (todo.length === 0) {
     out.line(`Run ${runId}: nothing left to send.`);

@@ -7,14 +7,20 @@
  * ordinal, reason index, where its planned record is, and its id (24 hex characters kept
  * as three 32-bit words in an open-addressing table; other ids fall back to a Map).
  *
+ * A dry run never looks a delivery up by id (its one `checked` record settles them all), so
+ * its ids are not kept (`deferIds`): about 18 bytes a delivery, 57 MB for a million contacts
+ * instead of 150. Should a record ask for an id after all (a dry run resumed), the ids are
+ * read back from the planned records, once, and kept from then on.
+ *
  * What is not kept: the contact's name and line and the address (`to`). They are in the
  * planned record, and are read back from the journal file when asked for (a report's
  * failures and people not reached, a resume's deliveries) — few, compared with all of them.
  * Deliveries folded without a place in a file (`replay` of records in memory) keep them
  * in a side table.
  *
- * Contact keys are kept once per contact: the plan writes a contact's deliveries one after
- * the other, so a planned record with the same key as the one before is the same person.
+ * People are numbered, not named: the plan writes a contact's deliveries one after the
+ * other, so a planned record with the same key as the one before is the same person, and
+ * the key itself is read back from the file when asked for.
  *
  * `get`, `values`, `keys` and iteration give `DeliveryState` objects made on demand, so
  * readers use it like the Map it replaces; they are snapshots (change the state by
@@ -96,8 +102,11 @@ export class DeliveryTable {
   private otherIds = new Map<string, number>();
   private otherById = new Map<number, string>();
   private channels: ChannelName[] = [];
-  private contactKeys: string[] = [];
+  /** People numbered so far, and the key of the last one. */
+  private people = 0;
   private lastKey: string | undefined;
+  /** Ids are kept and indexed as deliveries are added (false: read back on first lookup). */
+  private indexed = true;
   private reasons: string[] = [];
   private reasonIndex = new Map<string, number>();
   private damaged = new Map<number, number>();
@@ -111,14 +120,24 @@ export class DeliveryTable {
     return this.n;
   }
 
+  /**
+   * Keep no ids until one is looked up (a dry run): from then on they are read back from
+   * the planned records. Until then an id planned twice has two ordinals; the later one
+   * is the one found.
+   */
+  deferIds(): void {
+    if (this.n === 0) this.indexed = false;
+  }
+
   /** Add a planned delivery; returns its ordinal (an id planned twice keeps its first ordinal, updated). */
   add(info: DeliveryInfo, place: RecordPlace | undefined, showPlace: boolean): number {
     const words = idWords(info.id);
-    let i = this.ordinal(info.id, words);
+    let i = this.indexed || !place ? this.ordinal(info.id, words) : undefined;
     if (i === undefined) {
       i = this.n++;
       this.ensure(this.n);
-      this.storeId(info.id, i, words);
+      if (this.indexed) this.storeId(info.id, i, words);
+      else if (!place) this.storeId(info.id, i, undefined); // not in a file: kept as it is
     }
     this.status.set(i, 0);
     this.attempts.set(i, 0);
@@ -129,10 +148,10 @@ export class DeliveryTable {
     if (c === -1) c = this.channels.push(info.channel) - 1;
     this.channel.set(i, c);
     if (info.contact.key !== this.lastKey) {
-      this.contactKeys.push(info.contact.key);
+      this.people += 1;
       this.lastKey = info.contact.key;
     }
-    this.contact.set(i, this.contactKeys.length - 1);
+    this.contact.set(i, this.people - 1);
     if (place) {
       this.offset.set(i, place.offset);
       this.length.set(i, place.length);
@@ -178,8 +197,58 @@ export class DeliveryTable {
     for (let i = 0; i < this.n; i++) if (!this.otherById.has(i)) this.insertSlot(i);
   }
 
+  /** Deferred ids, read back from the planned records and indexed (a later plan of the same id wins). */
+  private indexIds(): void {
+    this.indexed = true;
+    let size = 4096;
+    while (size < this.n * 2) size *= 2;
+    this.slots = new Uint32Array(size);
+    for (let i = 0; i < this.n; i++) {
+      if (this.otherById.has(i)) continue;
+      const id = this.readId(i);
+      const words = idWords(id);
+      const earlier = this.ordinal(id, words);
+      if (earlier !== undefined) this.forget(id, earlier, words);
+      if (!words) {
+        this.otherIds.set(id, i);
+        this.otherById.set(i, id);
+        continue;
+      }
+      for (let k = 0; k < 3; k++) this.idWords.set(i, words[k]!, k);
+      this.insertSlot(i);
+    }
+  }
+
+  /** An earlier ordinal of an id planned again: no longer found by it. */
+  private forget(id: string, i: number, words: IdWords | undefined): void {
+    if (!words) {
+      this.otherIds.delete(id);
+      return;
+    }
+    const mask = this.slots.length - 1;
+    for (let s = words[0] & mask; this.slots[s] !== 0; s = (s + 1) & mask) {
+      if (this.slots[s] !== i + 1) continue;
+      // Linear probing: take the slot out and put back the ones after it, up to a gap.
+      this.slots[s] = 0;
+      for (let t = (s + 1) & mask; this.slots[t] !== 0; t = (t + 1) & mask) {
+        const moved = this.slots[t]! - 1;
+        this.slots[t] = 0;
+        this.insertSlot(moved);
+      }
+      return;
+    }
+  }
+
+  private readId(i: number): string {
+    const place = this.placeOf(i);
+    const record = place && this.reader ? (this.reader(place) as PlannedFields | undefined) : undefined;
+    if (typeof record?.id !== 'string') throw new Error(`the planned record of delivery ${i} cannot be read back`);
+    return record.id;
+  }
+
   /** The ordinal of a delivery id, if it was planned. */
   ordinal(id: string, words = idWords(id)): number | undefined {
+    if (!this.indexed) this.indexIds();
     if (!words) return this.otherIds.get(id);
     const [a, b, c] = words;
     const mask = this.slots.length - 1;
@@ -193,6 +262,7 @@ export class DeliveryTable {
   idOf(i: number): string {
     const other = this.otherById.get(i);
     if (other !== undefined) return other;
+    if (!this.indexed) return this.readId(i);
     const hex = (w: number) => w.toString(16).padStart(8, '0');
     return hex(this.idWords.get(i)) + hex(this.idWords.get(i, 1)) + hex(this.idWords.get(i, 2));
   }
@@ -254,8 +324,9 @@ export class DeliveryTable {
   contactOf(i: number): number {
     return this.contact.get(i);
   }
-  contactKeyOf(i: number): string {
-    return this.contactKeys[this.contact.get(i)]!;
+  /** How many people the deliveries are for (numbered 0 … people - 1 by `contactOf`). */
+  get peopleCount(): number {
+    return this.people;
   }
   placeOf(i: number): RecordPlace | undefined {
     return this.length.get(i) === 0 ? undefined : { offset: this.offset.get(i), length: this.length.get(i) };
@@ -265,9 +336,7 @@ export class DeliveryTable {
   infoOf(i: number): DeliveryInfo {
     const kept = this.inMemory.get(i);
     if (kept) return kept;
-    const id = this.idOf(i);
     const channel = this.channelOf(i);
-    const key = this.contactKeyOf(i);
     const place = this.placeOf(i);
     let record: PlannedFields | undefined;
     try {
@@ -275,8 +344,9 @@ export class DeliveryTable {
     } catch {
       record = undefined;
     }
-    const contact = record?.contact && record.id === id ? record.contact : { key, name: key };
-    return { id, channel, contact: { key, name: contact.name, ...(contact.line !== undefined && { line: contact.line }) }, to: record?.to ?? record?.message?.to ?? '' };
+    const id = this.indexed || typeof record?.id !== 'string' ? this.idOf(i) : record.id;
+    const contact = record?.contact && record.id === id ? record.contact : { key: `delivery:${id}`, name: `unknown recipient (delivery ${id})` };
+    return { id, channel, contact: { key: contact.key, name: contact.name, ...(contact.line !== undefined && { line: contact.line }) }, to: record?.to ?? record?.message?.to ?? '' };
   }
 
   /** The state of one delivery, as an object (made on demand). */

@@ -815,6 +815,8 @@ export function apply(replayed: Replayed, entry: JournalEntry, place?: RecordPla
     case 'run': {
       const { kind: _k, at: _a, seq: _s, ...info } = entry;
       replayed.run = info;
+      // A dry run's deliveries are all settled by its one `checked` record: no id is looked up.
+      if (info.dryRun && info.strategy === 'all') table.deferIds();
       break;
     }
     case 'planned': {

@@ -37,33 +37,29 @@ export interface RunReport {
 
 export function buildReport(runId: string, journal: string, replayed: Replayed): RunReport {
   const channels: RunReport['channels'] = {};
-  const byPerson = new Map<string, { name: string; line?: number; reached: boolean; reasons: string[] }>();
   const report: RunReport = {
     runId, journal, scenario: replayed.run?.scenario ?? '?', dryRun: replayed.run?.dryRun ?? false, complete: true,
     channels, people: { targeted: 0, reached: 0, notReached: 0 }, failures: [], notReached: [], mayBeDuplicated: [],
     damaged: replayed.damaged.map((d) => describeDamage(d, replayed)),
   };
-  // By ordinal, from the compact state: who and where are read back only for those the report names.
-  // A person's deliveries are side by side in the plan: each is settled when the next person
-  // starts, and only those not reached are kept (a million people reached cost a set of keys).
-  type Person = { name: string; line?: number; reached: boolean; reasons: string[]; first?: number };
+  // By ordinal, from the compact state: who and where are read back only for those the report
+  // names. A person's deliveries are side by side in the plan, numbered as one person
+  // (DeliveryTable): each is settled when the next person starts. People reached are a bit
+  // each; only those not reached are kept, by key.
+  type Person = { name: string; line?: number; reached: boolean; reasons: string[] };
   const table = replayed.states;
-  const people = byPerson as Map<string, Person>;
-  const reachedKeys = new Set<string>();
-  let current: { key: string; person: Person } | undefined;
+  const notReached = new Map<string, Person>();
+  const reached = new Uint8Array(table.peopleCount);
+  let current: { contact: number; first: number; reached: boolean; reasons: string[] } | undefined;
   const settle = () => {
     if (!current) return;
-    const { key, person } = current;
-    const earlier = people.get(key);
-    if (reachedKeys.has(key)) {
-      // seen before, reached then: nothing to add
-    } else if (earlier) {
-      if (person.reached) {
-        people.delete(key);
-        reachedKeys.add(key);
-      } else earlier.reasons.push(...person.reasons);
-    } else if (person.reached) reachedKeys.add(key);
-    else people.set(key, person);
+    if (current.reached) reached[current.contact] = 1;
+    else {
+      const { contact } = table.infoOf(current.first);
+      const earlier = notReached.get(contact.key);
+      if (earlier) earlier.reasons.push(...current.reasons);
+      else notReached.set(contact.key, { name: contact.name, ...(contact.line && { line: contact.line }), reached: false, reasons: current.reasons });
+    }
     current = undefined;
   };
   for (let i = 0; i < table.size; i++) {
@@ -82,26 +78,22 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     }
     if (table.isDuplicated(i)) report.mayBeDuplicated.push({ contact: table.infoOf(i).contact.name, channel });
     if (table.isBroadcast(i)) continue;
-    const key = table.contactKeyOf(i);
-    if (current?.key !== key) {
+    const contact = table.contactOf(i);
+    if (current?.contact !== contact) {
       settle();
-      current = { key, person: { name: '', reached: false, reasons: [], first: i } };
+      current = { contact, first: i, reached: false, reasons: [] };
     }
-    const person = current.person;
     // Only a delivery reaches someone. A skip is no proof: --strategy first skips because
     // another channel delivered (that one marks the person reached), but --skip-unknown
     // skips a message that may never have arrived.
-    if (status === 'delivered') person.reached = true;
-    else person.reasons.push(`${channel}: ${whyNotDelivered({ status, reason: table.reasonOf(i), damagedLine: table.damagedLineOf(i) })}`);
+    if (status === 'delivered') current.reached = true;
+    else current.reasons.push(`${channel}: ${whyNotDelivered({ status, reason: table.reasonOf(i), damagedLine: table.damagedLineOf(i) })}`);
   }
   settle();
-  for (const person of people.values()) {
-    if (person.first === undefined || person.reached) continue;
-    const { contact } = table.infoOf(person.first);
-    person.name = contact.name;
-    if (contact.line) person.line = contact.line;
-  }
+  const reachedCount = reached.reduce((n, bit) => n + bit, 0);
   // Planned messages whose record is damaged: they cannot be sent again, and are never forgotten.
+  // (Damaged journals only: then the keys of the people reached are read back, to match them.)
+  const reachedKeys = replayed.lost.length > 0 ? keysOfReached(replayed, reached) : new Set<string>();
   for (const lost of replayed.lost) {
     if (lost.channel) {
       const counts = (channels[lost.channel] ??= { planned: 0, delivered: 0, failed: 0, pending: 0, skipped: 0 });
@@ -111,29 +103,41 @@ export function buildReport(runId: string, journal: string, replayed: Replayed):
     if (!lost.delivered) report.complete = false;
     const key = lost.contact?.key ?? `damaged:${lost.line}`;
     if (reachedKeys.has(key)) continue; // reached on another channel: what was lost changes nothing for them
-    const person = byPerson.get(key) ?? {
+    const person = notReached.get(key) ?? {
       name: lost.contact?.name ?? `unknown recipient (journal line ${lost.line})`, reached: false, reasons: [],
       ...(lost.contact?.line && { line: lost.contact.line }),
     };
-    byPerson.set(key, person);
+    notReached.set(key, person);
     if (lost.delivered) person.reached = true;
     else person.reasons.push(`${lost.channel ?? 'a channel'}: ${LOST_REASON(lost.line)}`);
   }
   for (const entry of replayed.unreachable) {
-    reachedKeys.delete(entry.contact.key);
-    byPerson.set(entry.contact.key, {
+    notReached.set(entry.contact.key, {
       name: entry.contact.name, reached: false, reasons: [entry.reason], ...(entry.contact.line && { line: entry.contact.line }),
     });
   }
-  report.people.targeted += reachedKeys.size;
-  report.people.reached += reachedKeys.size;
-  for (const person of byPerson.values()) {
+  report.people.targeted += reachedCount;
+  report.people.reached += reachedCount;
+  for (const person of notReached.values()) {
     report.people.targeted += 1;
     if (person.reached) report.people.reached += 1;
     else report.notReached.push({ contact: person.name, ...(person.line && { line: person.line }), reasons: person.reasons });
   }
   report.people.notReached = report.notReached.length;
   return report;
+}
+
+/** The keys of the people reached, read back from one planned record each. */
+function keysOfReached(replayed: Replayed, reached: Uint8Array): Set<string> {
+  const table = replayed.states;
+  const keys = new Set<string>();
+  for (let i = 0; i < table.size; i++) {
+    const contact = table.contactOf(i);
+    if (reached[contact] !== 1 || table.isBroadcast(i)) continue;
+    keys.add(table.infoOf(i).contact.key);
+    reached[contact] = 2; // its key is known
+  }
+  return keys;
 }
 
 const LOST_REASON = (line: number) =>
