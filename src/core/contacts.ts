@@ -10,6 +10,8 @@ import { Parser, type Options } from 'csv-parse';
 import { UserError } from '../errors.js';
 import type { AddressColumn, Channel } from './channel.js';
 import { Column } from './column.js';
+import { HashedKeys } from './hashed-keys.js';
+import { TextList } from './text-list.js';
 import { phoneColumn } from './phone.js';
 import { nameKey } from './select.js';
 import type { Contact, Problem } from './types.js';
@@ -133,20 +135,22 @@ function* fileChunks(path: string): Generator<Buffer> {
 
 const HAS_PHONE = 1;
 const HAS_EMAIL = 2;
+/** Their own phone (not a merged row's) is a landline. */
+const LANDLINE = 4;
 
 /** What the first pass keeps of each person: small numbers, and the rows merged into them. */
 interface Index {
   /** Person (by ordinal, in file order) → the line of their first row, and their name. */
   lines: Column;
-  names: string[];
+  names: TextList;
   /** Person → index of their set of groups in `groupSets`. */
   groupSetOf: Column;
   groupSets: string[][];
   groupSetIds: Map<string, number>;
-  /** Person → HAS_PHONE | HAS_EMAIL. */
+  /** Person → HAS_PHONE | HAS_EMAIL | LANDLINE. */
   reachedAt: Column;
-  /** Each person's phone as the first pass parsed it. */
-  phones: KnownPhone[];
+  /** Each person's phone as the first pass parsed it: the digits of its E.164 form (0: none). */
+  phones: Column;
   invalidLines: Set<number>;
   /** Later rows of the same person, by the person's ordinal; and the lines of those rows. */
   twins: Map<number, Contact[]>;
@@ -158,17 +162,19 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   const known = new Set<string>([...CONTACT_COLUMNS, ...columns.map((c) => c.name)]);
   const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [], sha256: '' };
   const index: Index = {
-    lines: new Column((n) => new Uint32Array(n)), names: [], groupSetOf: new Column((n) => new Uint32Array(n)), groupSets: [], groupSetIds: new Map(),
-    reachedAt: new Column((n) => new Uint8Array(n)), phones: [], invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
+    lines: new Column((n) => new Uint32Array(n)), names: new TextList(), groupSetOf: new Column((n) => new Uint32Array(n)), groupSets: [], groupSetIds: new Map(),
+    reachedAt: new Column((n) => new Uint8Array(n)), phones: new Column((n) => new Float64Array(n)), invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
   const setId = (groups: string[]) => {
     const key = groups.join('|');
     let id = index.groupSetIds.get(key);
     if (id === undefined) index.groupSetIds.set(key, (id = index.groupSets.push(groups) - 1));
     return id;
   };
-  const byPhone = new Map<string, number>();
-  const byEmail = new Map<string, number>();
-  const byName = new Map<string, number>();
+  // Only hashes of the addresses and names (hashed-keys.ts): a million of each as strings
+  // held over 100 MB. A merge is confirmed against the rows themselves in the second pass.
+  const byPhone = new HashedKeys();
+  const byEmail = new HashedKeys();
+  const byName = new HashedKeys();
   const locales = new Set<string>();
   const digest = createHash('sha256');
   const decoder = notUtf8 && new TextDecoder('utf-8', { fatal: true });
@@ -203,22 +209,22 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
       if (phone && !(reachedAt & HAS_PHONE)) byPhone.set(phone, twin);
       if (email && !(reachedAt & HAS_EMAIL)) byEmail.set(email, twin);
       index.reachedAt.set(twin, reachedAt | (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0));
-      stream.notices.push({ where: `${fileName}:${line}`, message: `same person as line ${index.lines.get(twin)} (${index.names[twin]}); merged and reached once.`, group: 'contacts' });
+      stream.notices.push({ where: `${fileName}:${line}`, message: `same person as line ${index.lines.get(twin)} (${index.names.at(twin)}); merged and reached once.`, group: 'contacts' });
       continue;
     }
     const ordinal = stream.count++;
-    for (const column of [index.lines, index.groupSetOf, index.reachedAt]) column.ensure(stream.count);
+    for (const column of [index.lines, index.groupSetOf, index.reachedAt, index.phones]) column.ensure(stream.count);
     index.lines.set(ordinal, line);
     index.names.push(result.name);
     index.groupSetOf.set(ordinal, setId(result.groups));
-    index.reachedAt.set(ordinal, (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0));
-    index.phones.push(phone ? { value: phone, ...(result.landline && { landline: true }) } : undefined);
+    index.reachedAt.set(ordinal, (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0) | (result.landline ? LANDLINE : 0));
+    if (phone) index.phones.set(ordinal, Number(phone.slice(1)));
     if (phone) byPhone.set(phone, ordinal);
     if (email) byEmail.set(email, ordinal);
     locales.add(result.locale);
     const namesake = byName.get(nameKey(result.name));
     if (namesake !== undefined) {
-      stream.notices.push({ where: `${fileName}:${line}`, message: namesakeWarning({ line: index.lines.get(namesake), name: index.names[namesake]!, reachedAt: index.reachedAt.get(namesake) }, result), group: 'contacts' });
+      stream.notices.push({ where: `${fileName}:${line}`, message: namesakeWarning({ line: index.lines.get(namesake), name: index.names.at(namesake), reachedAt: index.reachedAt.get(namesake) }, result), group: 'contacts' });
     } else {
       byName.set(nameKey(result.name), ordinal);
     }
@@ -250,11 +256,22 @@ function* eachContact(
   let ordinal = 0;
   for (const { record, line } of csvRecords(chunks, fileName, columns, (chunk) => digest.update(chunk))) {
     if (index.twinLines.has(line) || index.invalidLines.has(line)) continue;
-    const contact = toContact(record, line, options, columns, { known: index.phones[ordinal] });
+    const digits = index.phones.get(ordinal);
+    const known = digits === 0 ? undefined : { value: `+${digits}`, ...((index.reachedAt.get(ordinal) & LANDLINE) !== 0 && { landline: true }) };
+    const contact = toContact(record, line, options, columns, { known });
     if (typeof contact === 'string') continue; // the file changed: said after the last row
-    for (const twin of index.twins.get(ordinal) ?? []) mergeInto(contact, twin, options.channels);
+    // A row taken for the same person shares a phone or an email with them; one that does
+    // not had only the hash of one (hashed-keys.ts: about one list in 30 million) and is
+    // reached as the person it is.
+    const others: Contact[] = [];
+    for (const twin of index.twins.get(ordinal) ?? []) {
+      const { phone, email } = contact.columns;
+      if ((phone && twin.columns.phone === phone) || (email && twin.columns.email === email)) mergeInto(contact, twin, options.channels);
+      else others.push(twin);
+    }
     ordinal += 1;
     yield contact;
+    yield* others;
   }
   if (digest.digest('hex') !== checked) {
     throw new UserError(`${fileName} changed while it was being read; nothing was sent. Wait until it is saved, then run the command again.`);
