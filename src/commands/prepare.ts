@@ -84,13 +84,13 @@ export interface Inputs {
 }
 
 export function loadInputs(flags: PlanFlags, options: { live: boolean; strategy?: 'all' | 'first' }): Inputs {
-  keepHeapNearLive();
   const config = loadConfig();
   const channels = parseChannels(flags.channels, config, options.strategy);
   const maxSmsSegments = parseSegments(flags.maxSmsSegments);
   const { values: given, origins: givenFrom } = givenVariables(flags.var ?? [], flags.vars);
   const templates = loadTemplatesFor(flags, config);
   const source = contactsSource(flags.contacts, config, options.live);
+  keepHeapNearLive(source.path);
   const contacts = openContacts(source.path, { defaultRegion: config.defaultRegion, defaultLocale: config.defaultLocale, channels: CHANNEL_LIST });
   return {
     config, source, contacts, templates, channels, strategy: options.strategy ?? 'all', given, givenFrom, maxSmsSegments, skipInvalid: flags.skipInvalid ?? false,

@@ -272,10 +272,8 @@ export class Journal {
     const body: MessageBody = { text: message.text };
     if (message.subject !== undefined) body.subject = message.subject;
     if (message.html !== undefined) body.html = message.html;
-    let digest: string;
-    let place: BodyPlace | undefined;
-    if (this.store.exists) ({ digest, place } = this.store.put(body));
-    else digest = this.lastDigest(delivery.channel, body);
+    const digest = this.lastDigest(delivery.channel, body);
+    const place = this.store.exists ? this.store.put(body, digest).place : undefined;
     const dir = this.state.run?.templatesDir;
     return this.append({
       kind: 'planned', id: delivery.id, channel: delivery.channel, locale: delivery.locale, contact: delivery.contact,

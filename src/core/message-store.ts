@@ -44,13 +44,11 @@ export class MessageStore {
     return this.fd !== undefined;
   }
 
-  /** Store a message (or find it stored already); returns its digest and place. */
-  put(body: MessageBody): { digest: string; place: BodyPlace } {
-    const json = bodyJson(body);
-    const digest = messageDigest(body);
+  /** Store a message (or find it stored already) by its digest (`messageDigest`); returns its place. */
+  put(body: MessageBody, digest = messageDigest(body)): { digest: string; place: BodyPlace } {
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
-    const line = json + '\n';
+    const line = bodyJson(body) + '\n';
     const place: BodyPlace = [this.size, Buffer.byteLength(line)];
     this.size += place[1];
     this.pending.push(line);
