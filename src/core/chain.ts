@@ -19,7 +19,8 @@
  * record, so a message read back for sending (or resending) is the one that was checked.
  * Its parts are hashed as they are, each after its length (so no two messages share an
  * input), not as JSON: serialising every message first was a tenth of a 400,000-message
- * plan's time. Journals written before hashed the JSON form (`legacyMessageDigest`).
+ * plan's time. Journals written before hashed the JSON form (`legacyMessageDigest`). The
+ * message store keeps that same input, so a live run builds each message's string once.
  */
 import { createHash, hash } from 'node:crypto';
 
@@ -43,8 +44,32 @@ export function bodyJson(body: MessageBody): string {
 }
 
 export function messageDigest(body: MessageBody): string {
+  return linkHash(digestInput(body));
+}
+
+/**
+ * A message as its digest reads it, and as the message store keeps it: each part after its
+ * length in UTF-16 units (`5:hello0:0:`), read back by `fromDigestInput`.
+ */
+export function digestInput(body: MessageBody): string {
   const { text, subject = '', html = '' } = body;
-  return linkHash(`${text.length}:${text}${subject.length}:${subject}${html.length}:${html}`);
+  return `${text.length}:${text}${subject.length}:${subject}${html.length}:${html}`;
+}
+
+/** The message a `digestInput` string holds (an empty subject or HTML is none); undefined if it is not one. */
+export function fromDigestInput(input: string): MessageBody | undefined {
+  const parts: string[] = [];
+  let at = 0;
+  while (parts.length < 3) {
+    const colon = input.indexOf(':', at);
+    const length = colon > at ? Number(input.slice(at, colon)) : NaN;
+    if (!Number.isSafeInteger(length) || colon + 1 + length > input.length) return undefined;
+    parts.push(input.slice(colon + 1, colon + 1 + length));
+    at = colon + 1 + length;
+  }
+  if (at !== input.length) return undefined;
+  const [text, subject, html] = parts as [string, string, string];
+  return { text, ...(subject && { subject }), ...(html && { html }) };
 }
 
 /** The digest journals held before `messageDigest` (SHA-256 of the message as JSON). */

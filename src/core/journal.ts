@@ -46,7 +46,7 @@ import {
 } from 'node:fs';
 import { join, sep } from 'node:path';
 import { UserError } from '../errors.js';
-import { linkHash, messageDigest, type MessageBody } from './chain.js';
+import { digestInput, linkHash, type MessageBody } from './chain.js';
 import { DeliveryTable, type RecordPlace } from './delivery-table.js';
 import { MessageStore, storePathFor, type BodyPlace } from './message-store.js';
 import type { Delivery } from './plan.js';
@@ -272,8 +272,7 @@ export class Journal {
     const body: MessageBody = { text: message.text };
     if (message.subject !== undefined) body.subject = message.subject;
     if (message.html !== undefined) body.html = message.html;
-    const digest = this.lastDigest(delivery.channel, body);
-    const place = this.store.exists ? this.store.put(body, digest).place : undefined;
+    const { digest, place } = this.stored(delivery.channel, body);
     const dir = this.state.run?.templatesDir;
     return this.append({
       kind: 'planned', id: delivery.id, channel: delivery.channel, locale: delivery.locale, contact: delivery.contact,
@@ -282,15 +281,17 @@ export class Journal {
     }, options);
   }
 
-  /** Per channel, the last message digested: people sharing a template share its text (core/render.ts). */
-  private readonly digested = new Map<ChannelName, MessageBody & { digest: string }>();
+  /** Per channel, the last message recorded: people sharing a template share its text (core/render.ts). */
+  private readonly recorded = new Map<ChannelName, MessageBody & { digest: string; place?: BodyPlace }>();
 
-  private lastDigest(channel: ChannelName, body: MessageBody): string {
-    const last = this.digested.get(channel);
-    if (last && last.text === body.text && last.subject === body.subject && last.html === body.html) return last.digest;
-    const digest = messageDigest(body);
-    this.digested.set(channel, { text: body.text, subject: body.subject, html: body.html, digest });
-    return digest;
+  /** A message's digest, and (a live run) its place in the message store: made once for people who share it. */
+  private stored(channel: ChannelName, body: MessageBody): { digest: string; place?: BodyPlace } {
+    const last = this.recorded.get(channel);
+    if (last && last.text === body.text && last.subject === body.subject && last.html === body.html) return last;
+    const input = digestInput(body);
+    const entry = this.store.exists ? { ...body, ...this.store.put(body, input) } : { ...body, digest: linkHash(input) };
+    this.recorded.set(channel, entry);
+    return entry;
   }
 
   /**

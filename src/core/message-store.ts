@@ -10,12 +10,13 @@
  * for thousands of people): the last few thousand digests are remembered, so the table
  * stays small however large the list.
  *
- * Format: one JSON array `[text, subject|null, html|null]` per line (its digest, the
- * planned record's `digest`, is `messageDigest` of it). A dry run keeps no store: nothing
- * will be sent from it.
+ * Format: each message as its digest reads it (`digestInput`: every part after its length),
+ * then a newline; its digest, the planned record's `digest`, is the hash of that. Stores
+ * written before hold one JSON array `[text, subject|null, html|null]` per line, read as
+ * well. A dry run keeps no store: nothing will be sent from it.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { bodyJson, legacyMessageDigest, messageDigest, type MessageBody } from './chain.js';
+import { digestInput, fromDigestInput, legacyMessageDigest, linkHash, messageDigest, type MessageBody } from './chain.js';
 
 /** Digests remembered for de-duplication (then the table starts afresh). */
 const DEDUPE_ENTRIES = 4096;
@@ -44,11 +45,12 @@ export class MessageStore {
     return this.fd !== undefined;
   }
 
-  /** Store a message (or find it stored already) by its digest (`messageDigest`); returns its place. */
-  put(body: MessageBody, digest = messageDigest(body)): { digest: string; place: BodyPlace } {
+  /** Store a message (or find it stored already); `input` is its `digestInput`, when already made. */
+  put(body: MessageBody, input = digestInput(body)): { digest: string; place: BodyPlace } {
+    const digest = linkHash(input);
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
-    const line = bodyJson(body) + '\n';
+    const line = input + '\n';
     const place: BodyPlace = [this.size, Buffer.byteLength(line)];
     this.size += place[1];
     this.pending.push(line);
@@ -73,8 +75,13 @@ export class MessageStore {
     const [offset, length] = place;
     const buffer = Buffer.alloc(length);
     const read = readSync(this.fd, buffer, 0, length, offset);
+    const stored = buffer.toString('utf8', 0, read).replace(/\n$/, '');
+    if (!stored.startsWith('[')) {
+      const body = fromDigestInput(stored);
+      return body && linkHash(stored) === digest ? body : undefined;
+    }
     try {
-      const [text, subject, html] = JSON.parse(buffer.subarray(0, read).toString('utf8')) as [string, string | null, string | null];
+      const [text, subject, html] = JSON.parse(stored) as [string, string | null, string | null];
       const body: MessageBody = { text, ...(subject !== null && { subject }), ...(html !== null && { html }) };
       return messageDigest(body) === digest || legacyMessageDigest(body) === digest ? body : undefined;
     } catch {
