@@ -2,7 +2,8 @@
  * What a template sees: the run's variables, built-ins (`scenario`, `run.id`, `run.time`)
  * and `contact.*`, with every value escaped for the body it goes into (see escape.ts).
  * The variables are the same for every contact, so they are escaped once per escaper
- * rather than once per message: over 100,000 contacts that copy was the largest cost.
+ * rather than once per message: over 100,000 contacts that copy was the largest cost. And
+ * a person with nothing to escape (most) gets one context for every kind of body.
  */
 import { escapeDeep, type Escaper } from './escape.js';
 import type { Contact } from './types.js';
@@ -48,7 +49,18 @@ export function contextFactory(base: ContextBase): (contact: Contact) => Context
       };
       byEscaper ??= new Map();
       let context = byEscaper.get(escape);
-      if (!context) byEscaper.set(escape, (context = { ...escapedVariables(escape), ...escapeDeep(escape, own) }));
+      if (!context) {
+        const variables = escapedVariables(escape);
+        const escaped = escapeDeep(escape, own);
+        // Nothing of theirs needs escaping (the usual case): the plain context serves every body.
+        const plain = escape && variables === escapedVariables(undefined) && escaped === own;
+        context = plain ? byEscaper.get(undefined) : undefined;
+        if (!context) {
+          context = { ...variables, ...escaped };
+          if (plain) byEscaper.set(undefined, context);
+        }
+        byEscaper.set(escape, context);
+      }
       return context;
     };
   };

@@ -140,13 +140,13 @@ export class DeliveryTable {
 
   /** Add a planned delivery; returns its ordinal (an id planned twice keeps its first ordinal, updated). */
   add(info: DeliveryInfo, place: RecordPlace | undefined, showPlace: boolean): number {
-    const words = idWords(info.id);
-    let i = this.indexed || !place ? this.ordinal(info.id, words) : undefined;
+    if (!this.indexed && !place) this.indexIds(); // an id that is in no file cannot be read back: keep them all
+    const words = this.indexed ? idWords(info.id) : undefined;
+    let i = this.indexed ? this.ordinal(info.id, words) : undefined;
     if (i === undefined) {
       i = this.n++;
       this.ensure(this.n);
       if (this.indexed) this.storeId(info.id, i, words);
-      else if (!place) this.storeId(info.id, i, undefined); // not in a file: kept as it is
     }
     this.status.set(i, 0);
     this.attempts.set(i, 0);

@@ -13,16 +13,31 @@ const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '
 
 export const escapeHtml: Escaper = (value) => value.replace(/[&<>"']/g, (c) => HTML[c]!);
 
-/** Escape every string inside a template context (objects and arrays included); no escaper = plain text. */
+/**
+ * Escape every string inside a template context (objects and arrays included); no escaper =
+ * plain text. What needs no escaping is not copied: a value, array or object comes back as
+ * the same one when nothing in it changed, which is most people's case (context.ts).
+ */
 export function escapeDeep<T>(escape: Escaper | undefined, value: T): T {
   if (!escape) return value;
   if (typeof value === 'string') return escape(value) as T;
-  if (Array.isArray(value)) return value.map((v) => escapeDeep(escape, v)) as T;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const escaped = escapeDeep(escape, value[i]);
+      if (escaped !== value[i]) (copy ??= [...value])[i] = escaped;
+    }
+    return (copy ?? value) as T;
+  }
   if (value && typeof value === 'object') {
     // A plain loop: this runs for every contact and channel (Object.entries/fromEntries cost 3×).
-    const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = escapeDeep(escape, (value as Record<string, unknown>)[key]);
-    return copy as T;
+    let copy: Record<string, unknown> | undefined;
+    for (const key of Object.keys(value)) {
+      const field = (value as Record<string, unknown>)[key];
+      const escaped = escapeDeep(escape, field);
+      if (escaped !== field) (copy ??= { ...(value as Record<string, unknown>) })[key] = escaped;
+    }
+    return (copy ?? value) as T;
   }
   return value;
 }

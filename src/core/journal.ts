@@ -48,6 +48,7 @@ import { join, sep } from 'node:path';
 import { UserError } from '../errors.js';
 import { digestInput, linkHash, type MessageBody } from './chain.js';
 import { DeliveryTable, type RecordPlace } from './delivery-table.js';
+import { LineBuffer } from './line-buffer.js';
 import { MessageStore, storePathFor, type BodyPlace } from './message-store.js';
 import type { Delivery } from './plan.js';
 import { resolveRun, runsDirProblem } from './runs.js';
@@ -170,8 +171,7 @@ export class Journal {
   /** Bytes in the file (and in `pending`): where the next record will start. */
   private size: number;
   /** Records accepted with `buffered` or `endOfTurn` and not written yet. */
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new LineBuffer(() => this.fd, FLUSH_BYTES);
   /** The end-of-turn write to come, when `endOfTurn` records wait for it. */
   private turn: Promise<void> | undefined;
   /** Why an end-of-turn write failed: no record is accepted after it. */
@@ -246,18 +246,10 @@ export class Journal {
     }
     // The run record of a new journal starts the chain when it carries the audit header.
     if (this.prev !== undefined || (entry.kind === 'run' && entry.audit)) this.prev = linkHash(json);
-    const line = json + '\n';
-    const place = { offset: this.size, length: Buffer.byteLength(line) };
+    const place = { offset: this.size, length: this.pending.add(json + '\n') };
     this.size += place.length;
-    if (buffered || endOfTurn) {
-      this.pending.push(line);
-      this.pendingBytes += place.length;
-      if (endOfTurn) this.endTurn();
-      else if (this.pendingBytes >= FLUSH_BYTES) this.flush();
-    } else {
-      this.flush();
-      writeSync(this.fd, line);
-    }
+    if (endOfTurn) this.endTurn();
+    else if (!buffered) this.flush();
     apply(this.state, record, place, false);
     this.state.lastSeq = Math.max(this.state.lastSeq ?? 0, seq);
     return place;
@@ -328,10 +320,7 @@ export class Journal {
   /** Write what waits, now. */
   private flush(): void {
     unflushed.delete(this);
-    if (this.pending.length === 0 || this.fd === undefined) return;
-    writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.flush();
   }
 
   /** At process.exit (a second Ctrl-C): the records of the turn still go to disk. */
@@ -353,7 +342,7 @@ export class Journal {
   private rawLine(place: RecordPlace): Buffer {
     // A record still waiting to be written is written first (planned records, read back
     // while sending, were written before the first send: reading them flushes nothing).
-    if (place.offset + place.length > this.size - this.pendingBytes) this.flush();
+    if (place.offset + place.length > this.size - this.pending.length) this.flush();
     let buffer: Buffer;
     let read: number;
     const cached = this.ahead.find((w) => place.offset >= w.offset && place.offset + place.length <= w.offset + w.bytes.length);

@@ -15,7 +15,8 @@
  * written before hold one JSON array `[text, subject|null, html|null]` per line, read as
  * well. A dry run keeps no store: nothing will be sent from it.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { LineBuffer } from './line-buffer.js';
 import { digestInput, fromDigestInput, legacyMessageDigest, linkHash, messageDigest, type MessageBody } from './chain.js';
 
 /** Digests remembered for de-duplication (then the table starts afresh). */
@@ -32,8 +33,7 @@ export function storePathFor(journalPath: string): string {
 export class MessageStore {
   private fd: number | undefined;
   private size = 0;
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new LineBuffer(() => this.fd, FLUSH_BYTES);
   private seen = new Map<string, BodyPlace>();
 
   constructor(public path: string, { create = false } = {}) {
@@ -50,22 +50,15 @@ export class MessageStore {
     const digest = linkHash(input);
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
-    const line = input + '\n';
-    const place: BodyPlace = [this.size, Buffer.byteLength(line)];
+    const place: BodyPlace = [this.size, this.pending.add(input + '\n')];
     this.size += place[1];
-    this.pending.push(line);
-    this.pendingBytes += place[1];
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
     if (this.seen.size >= DEDUPE_ENTRIES) this.seen.clear();
     this.seen.set(digest, place);
     return { digest, place };
   }
 
   flush(): void {
-    if (this.fd === undefined || this.pending.length === 0) return;
-    writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.flush();
   }
 
   /** The message at `place`, or undefined when it is missing or not what `digest` says. */

@@ -62,3 +62,27 @@ describe('PlanRenders', () => {
     expect(render(renders, 'Back at {{missing}}', person('Bob'))).toMatch(/missing/);
   });
 });
+
+describe('contexts by escaping', () => {
+  const contextsOf = (contact: Contact, variables: Record<string, string> = { eta: '14:00' }) =>
+    contextFactory({ variables, scenario: 'drill', runId: 'r', now: new Date('2026-11-30T03:00:00Z'), addressColumns: ['phone'] })(contact);
+  const html = (value: string) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const name = (context: Record<string, unknown>) => (context.contact as { name: string }).name;
+
+  it('a person with nothing to escape shares one context between plain and escaped bodies', () => {
+    const contextFor = contextsOf(person('Ann'));
+    expect(contextFor(html)).toBe(contextFor(undefined));
+    expect(name(contextFor(html))).toBe('Ann');
+  });
+
+  it('a person (or a variable) with markup gets an escaped copy; the plain context keeps it as written', () => {
+    const contextFor = contextsOf({ ...person('Tom & <b>Jerry</b>'), groups: ['a&b'] });
+    expect(name(contextFor(html))).toBe('Tom &amp; &lt;b>Jerry&lt;/b>');
+    expect((contextFor(html).contact as { groups: string[] }).groups).toEqual(['a&amp;b']);
+    expect(name(contextFor(undefined))).toBe('Tom & <b>Jerry</b>');
+    const withVariable = contextsOf(person('Ann'), { eta: '<14:00>' });
+    expect(withVariable(html).eta).toBe('&lt;14:00>');
+    expect(withVariable(undefined).eta).toBe('<14:00>');
+    expect(name(withVariable(html))).toBe('Ann');
+  });
+});

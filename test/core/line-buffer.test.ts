@@ -1,0 +1,25 @@
+/**
+ * Lines gathered before a write (core/line-buffer.ts): each line's length in bytes is what
+ * lands in the file, lines keep their order, and one longer than the buffer goes out whole.
+ */
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LineBuffer } from '../../src/core/line-buffer.js';
+import { tempDir } from '../helpers/cli.js';
+
+describe('LineBuffer', () => {
+  it('writes every line in order and tells each one\'s length in bytes', () => {
+    const path = join(tempDir(), 'lines');
+    const fd = openSync(path, 'w');
+    const lines = new LineBuffer(() => fd, 64);
+    const written = ['Zoé 🚨\n', 'x'.repeat(100) + '\n', 'short\n', 'é'.repeat(10) + '\n'];
+    const lengths = written.map((line) => lines.add(line));
+    expect(lengths).toEqual(written.map((line) => Buffer.byteLength(line)));
+    expect(lines.length).toBeGreaterThan(0); // the last line waits
+    lines.flush();
+    expect(lines.length).toBe(0);
+    closeSync(fd);
+    expect(readFileSync(path, 'utf8')).toBe(written.join(''));
+  });
+});
