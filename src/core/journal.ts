@@ -246,7 +246,7 @@ export class Journal {
     }
     // The run record of a new journal starts the chain when it carries the audit header.
     if (this.prev !== undefined || (entry.kind === 'run' && entry.audit)) this.prev = linkHash(json);
-    const place = { offset: this.size, length: this.pending.add(json + '\n') };
+    const place = { offset: this.size, length: this.pending.addLine(json) };
     this.size += place.length;
     if (endOfTurn) this.endTurn();
     else if (!buffered) this.flush();

@@ -19,20 +19,21 @@ export class LineBuffer {
     return this.used;
   }
 
-  /** Adds a line (written first, with what waits, when it may not fit); returns its length in bytes. */
-  add(line: string): number {
+  /** Adds `text` and a newline (written first, with what waits, when they may not fit); returns their length in bytes. */
+  addLine(text: string): number {
     // A UTF-16 unit never takes more than 3 bytes of UTF-8.
-    if (line.length * 3 > this.buffer.length - this.used) {
+    if (text.length * 3 + 1 > this.buffer.length - this.used) {
       this.flush();
-      if (line.length * 3 > this.buffer.length) {
-        const bytes = Buffer.from(line);
+      if (text.length * 3 + 1 > this.buffer.length) {
+        const bytes = Buffer.from(text + '\n');
         this.writeAll(bytes);
         return bytes.length;
       }
     }
-    const bytes = this.buffer.write(line, this.used);
-    this.used += bytes;
-    return bytes;
+    const bytes = this.buffer.write(text, this.used);
+    this.buffer[this.used + bytes] = 0x0a;
+    this.used += bytes + 1;
+    return bytes + 1;
   }
 
   /** Writes what waits, now. */

@@ -50,7 +50,7 @@ export class MessageStore {
     const digest = linkHash(input);
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
-    const place: BodyPlace = [this.size, this.pending.add(input + '\n')];
+    const place: BodyPlace = [this.size, this.pending.addLine(input)];
     this.size += place[1];
     if (this.seen.size >= DEDUPE_ENTRIES) this.seen.clear();
     this.seen.set(digest, place);
