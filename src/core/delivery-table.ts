@@ -26,6 +26,7 @@
  * readers use it like the Map it replaces; they are snapshots (change the state by
  * appending records to the journal, as always).
  */
+import { UserError } from '../errors.js';
 import { Column, CHUNK_BITS } from './column.js';
 import type { ChannelName } from './types.js';
 
@@ -264,7 +265,9 @@ export class DeliveryTable {
   private readId(i: number): string {
     const place = this.placeOf(i);
     const record = place && this.reader ? (this.reader(place) as PlannedFields | undefined) : undefined;
-    if (typeof record?.id !== 'string') throw new Error(`the planned record of delivery ${i} cannot be read back`);
+    if (typeof record?.id !== 'string') {
+      throw new UserError(`The journal changed while it was being read (planned message ${i + 1} can no longer be read back); run the command again.`);
+    }
     return record.id;
   }
 
@@ -369,7 +372,7 @@ export class DeliveryTable {
     } catch {
       record = undefined;
     }
-    const id = this.indexed || typeof record?.id !== 'string' ? this.idOf(i) : record.id;
+    const id = this.indexed ? this.idOf(i) : typeof record?.id === 'string' ? record.id : (this.otherById.get(i) ?? `#${i}`);
     const contact = record?.contact && record.id === id ? record.contact : { key: `delivery:${id}`, name: `unknown recipient (delivery ${id})` };
     return { id, channel, contact: { key: contact.key, name: contact.name, ...(contact.line !== undefined && { line: contact.line }) }, to: record?.to ?? record?.message?.to ?? '' };
   }
