@@ -61,7 +61,7 @@ describe('delivery ids in the compact run state', () => {
   it('people are counted once each, reached or not, from their numbers', () => {
     const path = journalOf([
       runRecord(RUN, { dryRun: false }), ...people.map(planned),
-      ...[people[0]!, people[1]!].map((d): NewEntry => ({ kind: 'failed', id: d.id, attempt: 1, final: true, reason: 'down' })),
+      ...[people[0]!, people[1]!].map((d): NewEntry => ({ kind: 'failed', id: d.id, attempt: 1, final: true, retryable: false, reason: 'down' })),
       { kind: 'delivered', id: people[2]!.id, attempt: 1 } as NewEntry,
     ]);
     const report = buildReport(RUN, path, readRun(path));
