@@ -6,6 +6,8 @@
  */
 import { writeSync } from 'node:fs';
 
+const NEWLINE = Buffer.from('\n');
+
 export class LineBuffer {
   private readonly buffer: Buffer;
   private used = 0;
@@ -34,6 +36,21 @@ export class LineBuffer {
     this.buffer[this.used + bytes] = 0x0a;
     this.used += bytes + 1;
     return bytes + 1;
+  }
+
+  /** Adds bytes already encoded, and a newline; returns their length. */
+  addBytesLine(bytes: Buffer): number {
+    if (bytes.length + 1 > this.buffer.length - this.used) {
+      this.flush();
+      if (bytes.length + 1 > this.buffer.length) {
+        this.writeAll(Buffer.concat([bytes, NEWLINE]));
+        return bytes.length + 1;
+      }
+    }
+    bytes.copy(this.buffer, this.used);
+    this.buffer[this.used + bytes.length] = 0x0a;
+    this.used += bytes.length + 1;
+    return bytes.length + 1;
   }
 
   /** Writes what waits, now. */

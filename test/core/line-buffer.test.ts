@@ -23,3 +23,19 @@ describe('LineBuffer', () => {
     expect(readFileSync(path, 'utf8')).toBe(written.join(''));
   });
 });
+
+describe('LineBuffer, bytes already encoded', () => {
+  it('keeps their order with text lines, a run longer than the buffer included', () => {
+    const path = join(tempDir(), 'lines');
+    const fd = openSync(path, 'w');
+    const lines = new LineBuffer(() => fd, 32);
+    const long = Buffer.from('é'.repeat(40));
+    expect(lines.addLine('first')).toBe(6);
+    expect(lines.addBytesLine(Buffer.from('Zoé'))).toBe(5);
+    expect(lines.addBytesLine(long)).toBe(81);
+    expect(lines.addLine('last')).toBe(5);
+    lines.flush();
+    closeSync(fd);
+    expect(readFileSync(path, 'utf8')).toBe(`first\nZoé\n${'é'.repeat(40)}\nlast\n`);
+  });
+});
