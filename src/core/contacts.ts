@@ -42,13 +42,13 @@ export interface ContactList {
 
 /**
  * A contact list read as a stream, for lists of any size: a first pass over the file
- * validates every row and finds the same person listed twice (keeping only their phones,
- * emails and names, not the rows), and each iteration of `contacts` reads the file again,
- * yielding each person with their later rows merged in. Only people with such duplicate
- * rows are held in memory.
+ * validates every row and finds the same person listed twice (keeping only hashes of their
+ * phones, emails and names, not the rows), and each iteration of `contacts` reads the file
+ * again, yielding each person with their later rows merged in. Only people with such
+ * duplicate rows are held in memory — and the whole list when it is small (KEEP_READ_BYTES).
  */
 export interface ContactStream {
-  /** Every valid person in file order (reads the file again; refuses if it changed since the first pass). */
+  /** Every valid person in file order (a large list is read again: refused if it changed since the first pass). */
   contacts: Iterable<Contact>;
   /** How many people `contacts` yields. */
   count: number;
@@ -256,12 +256,9 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   stream.locales = [...locales];
   stream.sha256 = digest.digest('hex');
   const checked = stream.sha256;
-  if (kept) {
-    const people = kept.flatMap((contact, ordinal) => withTwins(contact, index.twins.get(ordinal), options.channels));
-    stream.contacts = people;
-  } else {
-    stream.contacts = { [Symbol.iterator]: () => eachContact(chunks, fileName, options, columns, index, checked) };
-  }
+  stream.contacts = kept
+    ? kept.flatMap((contact, ordinal) => withTwins(contact, index.twins.get(ordinal), options.channels))
+    : { [Symbol.iterator]: () => eachContact(chunks, fileName, options, columns, index, checked) };
   return stream;
 }
 
