@@ -2,7 +2,8 @@
  * Lines waiting to be written to a file, encoded as UTF-8 straight into one reused buffer:
  * writing a line gives its length in bytes, where measuring each (Buffer.byteLength), keeping
  * the strings and joining them at every write cost a plan of 400,000 messages about half a
- * second, and a live one writing its messages twice that.
+ * second, and a live one writing its messages twice that. A line can be looked at as bytes
+ * before it is kept (`stage`, then `commit`): the message store hashes what it writes.
  */
 import { writeSync } from 'node:fs';
 
@@ -11,6 +12,8 @@ const NEWLINE = Buffer.from('\n');
 export class LineBuffer {
   private readonly buffer: Buffer;
   private used = 0;
+  /** A staged line too long for the buffer, encoded on its own. */
+  private long: Buffer | undefined;
 
   constructor(private readonly fd: () => number | undefined, size: number) {
     this.buffer = Buffer.allocUnsafe(size);
@@ -23,34 +26,33 @@ export class LineBuffer {
 
   /** Adds `text` and a newline (written first, with what waits, when they may not fit); returns their length in bytes. */
   addLine(text: string): number {
+    return this.commit(this.stage(text));
+  }
+
+  /**
+   * `text` encoded, not kept yet: the bytes are valid until the next call, and `commit` keeps
+   * them (with a newline); staging another line instead drops them.
+   */
+  stage(text: string): Buffer {
     // A UTF-16 unit never takes more than 3 bytes of UTF-8.
     if (text.length * 3 + 1 > this.buffer.length - this.used) {
       this.flush();
-      if (text.length * 3 + 1 > this.buffer.length) {
-        const bytes = Buffer.from(text + '\n');
-        this.writeAll(bytes);
-        return bytes.length;
-      }
+      if (text.length * 3 + 1 > this.buffer.length) return (this.long = Buffer.from(text));
     }
-    const bytes = this.buffer.write(text, this.used);
-    this.buffer[this.used + bytes] = 0x0a;
-    this.used += bytes + 1;
-    return bytes + 1;
+    this.long = undefined;
+    return this.buffer.subarray(this.used, this.used + this.buffer.write(text, this.used));
   }
 
-  /** Adds bytes already encoded, and a newline; returns their length. */
-  addBytesLine(bytes: Buffer): number {
-    if (bytes.length + 1 > this.buffer.length - this.used) {
-      this.flush();
-      if (bytes.length + 1 > this.buffer.length) {
-        this.writeAll(Buffer.concat([bytes, NEWLINE]));
-        return bytes.length + 1;
-      }
+  /** Keeps the line just staged; returns its length in bytes, newline included. */
+  commit(staged: Buffer): number {
+    if (staged === this.long) {
+      this.long = undefined;
+      this.writeAll(Buffer.concat([staged, NEWLINE]));
+    } else {
+      this.buffer[this.used + staged.length] = 0x0a;
+      this.used += staged.length + 1;
     }
-    bytes.copy(this.buffer, this.used);
-    this.buffer[this.used + bytes.length] = 0x0a;
-    this.used += bytes.length + 1;
-    return bytes.length + 1;
+    return staged.length + 1;
   }
 
   /** Writes what waits, now. */

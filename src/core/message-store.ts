@@ -48,11 +48,11 @@ export class MessageStore {
   /** Store a message (or find it stored already); `input` is its `digestInput`, when already made. */
   put(body: MessageBody, input = digestInput(body)): { digest: string; place: BodyPlace } {
     // Encoded once, for the digest and the file (a message is mostly its HTML: encoding it cost more than hashing it).
-    const bytes = Buffer.from(input);
+    const bytes = this.pending.stage(input);
     const digest = linkHash(bytes);
     const known = this.seen.get(digest);
     if (known) return { digest, place: known };
-    const place: BodyPlace = [this.size, this.pending.addBytesLine(bytes)];
+    const place: BodyPlace = [this.size, this.pending.commit(bytes)];
     this.size += place[1];
     if (this.seen.size >= DEDUPE_ENTRIES) this.seen.clear();
     this.seen.set(digest, place);

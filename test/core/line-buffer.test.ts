@@ -24,15 +24,19 @@ describe('LineBuffer', () => {
   });
 });
 
-describe('LineBuffer, bytes already encoded', () => {
-  it('keeps their order with text lines, a run longer than the buffer included', () => {
+describe('LineBuffer, lines staged before they are kept', () => {
+  it('keeps a staged line only when committed, in order with the others, a line longer than the buffer included', () => {
     const path = join(tempDir(), 'lines');
     const fd = openSync(path, 'w');
     const lines = new LineBuffer(() => fd, 32);
-    const long = Buffer.from('é'.repeat(40));
     expect(lines.addLine('first')).toBe(6);
-    expect(lines.addBytesLine(Buffer.from('Zoé'))).toBe(5);
-    expect(lines.addBytesLine(long)).toBe(81);
+    expect(lines.stage('dropped').toString()).toBe('dropped'); // staged, never committed
+    const zoe = lines.stage('Zoé');
+    expect(zoe.toString()).toBe('Zoé');
+    expect(lines.commit(zoe)).toBe(5);
+    const long = lines.stage('é'.repeat(40));
+    expect(long.length).toBe(80);
+    expect(lines.commit(long)).toBe(81);
     expect(lines.addLine('last')).toBe(5);
     lines.flush();
     closeSync(fd);
