@@ -230,8 +230,10 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
     index.names.push(result.name);
     index.groupSetOf.set(ordinal, setId(result.groups));
     index.reachedAt.set(ordinal, (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0) | (result.landline ? LANDLINE : 0));
-    if (phone) index.phones.set(ordinal, Number(phone.slice(1)));
-    if (phone) byPhone.set(phone, ordinal);
+    if (phone) {
+      index.phones.set(ordinal, Number(phone.slice(1)));
+      byPhone.set(phone, ordinal);
+    }
     if (email) byEmail.set(email, ordinal);
     locales.add(result.locale);
     const namesake = byName.get(nameKey(result.name));

@@ -232,45 +232,24 @@ export class DeliveryTable {
     for (let i = 0; i < this.n; i++) if (!this.otherById.has(i)) this.insertSlot(i);
   }
 
-  /** Deferred ids, read back from the planned records and indexed (a later plan of the same id wins). */
+  /**
+   * Deferred ids, read back from the planned records and indexed. From the last record
+   * back, so that an id planned twice is found at its later ordinal, the one later records
+   * settle. (Deferred, nothing was stored: every delivery has its place in the file.)
+   */
   private indexIds(): void {
     this.indexed = true;
     let size = 4096;
     while (size < this.n * 2) size *= 2;
     this.slots = new Uint32Array(size);
-    for (let i = 0; i < this.n; i++) {
-      if (this.otherById.has(i)) continue;
+    for (let i = this.n - 1; i >= 0; i--) {
       const id = this.readId(i);
       const words = idWords(id);
-      const earlier = this.ordinal(id, words);
-      if (earlier !== undefined) this.forget(id, earlier, words);
-      if (!words) {
-        this.otherIds.set(id, i);
-        this.otherById.set(i, id);
-        continue;
-      }
-      for (let k = 0; k < 3; k++) this.idWords.set(i, words[k]!, k);
-      this.insertSlot(i);
-    }
-  }
-
-  /** An earlier ordinal of an id planned again: no longer found by it. */
-  private forget(id: string, i: number, words: IdWords | undefined): void {
-    if (!words) {
-      this.otherIds.delete(id);
-      return;
-    }
-    const mask = this.slots.length - 1;
-    for (let s = words[0] & mask; this.slots[s] !== 0; s = (s + 1) & mask) {
-      if (this.slots[s] !== i + 1) continue;
-      // Linear probing: take the slot out and put back the ones after it, up to a gap.
-      this.slots[s] = 0;
-      for (let t = (s + 1) & mask; this.slots[t] !== 0; t = (t + 1) & mask) {
-        const moved = this.slots[t]! - 1;
-        this.slots[t] = 0;
-        this.insertSlot(moved);
-      }
-      return;
+      if (words) for (let k = 0; k < 3; k++) this.idWords.set(i, words[k]!, k);
+      else this.otherById.set(i, id);
+      if (this.ordinal(id, words) !== undefined) continue; // planned again later: found there
+      if (words) this.insertSlot(i);
+      else this.otherIds.set(id, i);
     }
   }
 
