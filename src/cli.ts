@@ -314,6 +314,8 @@ async function main(): Promise<void> {
   // --debug is taken out before parsing so that it works after a subcommand too
   // (`notify report --debug`), as the "run again with --debug" hint suggests.
   const debug = process.argv.includes('--debug');
+  // Stack traces name the TypeScript sources, not the bundle (dist/notify.mjs.map).
+  if (debug) process.setSourceMapsEnabled(true);
   const args = process.argv.slice(2).filter((arg) => arg !== '--debug');
   try {
     const scenario = scenarioAskingForHelp(args);

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type { CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { AddressColumn } from './channel.js';
 
 /**
@@ -14,15 +13,6 @@ const FICTIONAL = [
   /^\+1\d{3}55501\d{2}$/.source,
 ].map((s) => new RegExp(s));
 
-let loaded: typeof import('libphonenumber-js/max') | undefined;
-/**
- * Its "max" metadata takes ~120 ms to load: only when a number is parsed, so that
- * `notify --help` (which lists the channels, and so their address columns) stays fast.
- */
-function libphonenumber(): typeof import('libphonenumber-js/max') {
-  return (loaded ??= createRequire(import.meta.url)('libphonenumber-js/max') as typeof import('libphonenumber-js/max'));
-}
-
 /**
  * Normalise a phone number written any common way (`06 12 34 56 78`, `+33 (0)6…`,
  * `0033 6…`) to E.164. Returns undefined when it is not a valid number.
@@ -36,7 +26,7 @@ export function parsePhone(raw: string, defaultRegion: string): { e164: string; 
   // "+33 (0)6 12…": the "(0)" is the national trunk prefix some people write after the
   // country code; it must go, or the number gets one digit too many.
   const cleaned = raw.replace(/\(0\)/g, '').replace(/^\s*00/, '+').trim();
-  const parsed = libphonenumber().parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
+  const parsed = parsePhoneNumberFromString(cleaned, defaultRegion as CountryCode);
   if (!parsed) return undefined;
   // With "max" metadata a number is valid exactly when it has a type (libphonenumber's own
   // isValid() asks getType()): one lookup instead of two, which matters over 100,000 rows.
@@ -55,7 +45,7 @@ export function countryOf(e164: string): string | undefined {
   const prefix = e164.slice(0, 6);
   if (!countries.has(prefix)) {
     // Fiction ranges and new ranges have no country of their own: the calling code's main one.
-    const parsed = libphonenumber().parsePhoneNumberFromString(e164);
+    const parsed = parsePhoneNumberFromString(e164);
     countries.set(prefix, parsed?.country ?? parsed?.getPossibleCountries()[0]);
   }
   return countries.get(prefix);
