@@ -66,7 +66,7 @@ export async function execute(
   // first: the first message does not wait for all of them. (Dispatch waits for a channel's
   // transport before its rate limiter starts, so that still starts warm.)
   const connections = connectInTurn<Transport>(
-    options.dryRun ? [] : connectOrder(totals.keys(), options.strategy),
+    options.dryRun ? [] : connectOrder(totals, options.limits, options.strategy),
     (channel) => (options.dryRun ? Promise.resolve(outbox) : channelNamed(channel).connect(options.config)),
     stop.signal,
   );
@@ -119,14 +119,23 @@ export function finishRun(
 
 /**
  * The order channels connect in. With --strategy first, the --priority order: everyone's
- * first message goes out on the first channel. Otherwise the channels are independent, and
- * the quickest to load goes first (each declares its `connectMs`), so that messages start
- * leaving while the heavier SDKs load; ties keep the default priority.
+ * first message goes out on the first channel. Otherwise the channels are independent:
+ * - a channel held to a rate goes first, the longest to send first: the run ends when its
+ *   slowest channel ends, and a paced channel cannot make up for a late start;
+ * - then the quickest to load (each declares its `connectMs`), so that messages start
+ *   leaving while the heavier SDKs load; ties keep the default priority.
  */
-function connectOrder(channels: Iterable<ChannelName>, strategy: Strategy): ChannelName[] {
+export function connectOrder(
+  totals: ReadonlyMap<ChannelName, number>, limits: Partial<Record<ChannelName, ChannelLimits>>, strategy: Strategy,
+): ChannelName[] {
   const rank = (priority: readonly ChannelName[]) => (c: ChannelName) => priority.indexOf(c) + 1 || priority.length + 1;
-  if (strategy.kind === 'first') return sortBy([...channels], rank(strategy.priority));
-  return sortBy(sortBy([...channels], rank(DEFAULT_PRIORITY)), (c) => channelNamed(c).defaults.connectMs ?? 0);
+  const channels = [...totals.keys()];
+  if (strategy.kind === 'first') return sortBy(channels, rank(strategy.priority));
+  const pacedSeconds = (c: ChannelName) => {
+    const perSecond = limits[c]?.perSecond;
+    return perSecond ? (totals.get(c) ?? 0) / perSecond : 0;
+  };
+  return sortBy(sortBy(sortBy(channels, rank(DEFAULT_PRIORITY)), (c) => channelNamed(c).defaults.connectMs ?? 0), (c) => -pacedSeconds(c));
 }
 
 /** A stable sort on a number. */

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { connectInTurn } from '../../src/commands/connect-in-turn.js';
+import { connectOrder } from '../../src/commands/execute.js';
 import type { ChannelName } from '../../src/core/types.js';
 
 /** Connections that log when each starts and can be finished (or failed) by the test. */
@@ -73,5 +74,27 @@ describe('connectInTurn', () => {
     finish('voice').ok();
     await expect(transport).resolves.toBe('voice transport');
     expect(connections.transport('voice')).toBe(transport);
+  });
+});
+
+describe('connectOrder', () => {
+  const sixtyEach = new Map<ChannelName, number>([['sms', 60], ['email', 60], ['slack', 60], ['telegram', 60]]);
+
+  it('without rates, the quickest SDK to load goes first, so messages start leaving while the others load', () => {
+    const unpaced = { sms: { concurrency: 4 }, email: { concurrency: 3 }, slack: { concurrency: 2 }, telegram: { concurrency: 8 } };
+    expect(connectOrder(sixtyEach, unpaced, { kind: 'all' })).toEqual(['telegram', 'email', 'slack', 'sms']);
+  });
+
+  it('a channel held to a rate goes first, the longest to send first: the run ends when it ends', () => {
+    const paced = { sms: { concurrency: 4, perSecond: 10 }, email: { concurrency: 3 }, slack: { concurrency: 2, perSecond: 10 }, telegram: { concurrency: 8, perSecond: 20 } };
+    // sms and slack need 6 s each (slack loads quicker), telegram 3 s; email has no rate and goes last.
+    expect(connectOrder(sixtyEach, paced, { kind: 'all' })).toEqual(['slack', 'sms', 'telegram', 'email']);
+    const fewerSms = new Map([...sixtyEach, ['sms', 5]]);
+    expect(connectOrder(fewerSms, paced, { kind: 'all' })).toEqual(['slack', 'telegram', 'sms', 'email']);
+  });
+
+  it('with --strategy first, the --priority order whatever the rates', () => {
+    const paced = { sms: { concurrency: 4, perSecond: 1 }, email: { concurrency: 3 }, slack: { concurrency: 2 }, telegram: { concurrency: 8 } };
+    expect(connectOrder(sixtyEach, paced, { kind: 'first', priority: ['email', 'telegram', 'sms', 'slack'] })).toEqual(['email', 'telegram', 'sms', 'slack']);
   });
 });
