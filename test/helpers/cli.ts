@@ -1,6 +1,6 @@
 /** Run the built CLI as a user would: a subprocess, its own working directory and environment. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -14,8 +14,19 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Folders made by tempDir in this test file: removed when it is done (test/helpers/cleanup.ts). */
+const made: string[] = [];
+
 export function tempDir(prefix = 'notify-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A full run used to leave ~300 folders (some of 70 MB journals) in /tmp; KEEP_TEST_DIRS=1 keeps them to look into. */
+export function removeTempDirs(): void {
+  if (process.env.KEEP_TEST_DIRS) return;
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A clean environment: no credentials, no CI, no colour — unless the test adds them. */
