@@ -76,6 +76,18 @@ describe('notify outage --yes against the four fake providers', () => {
     expect(Object.values(report.channels as Record<string, { delivered: number }>).reduce((n, c) => n + c.delivered, 0)).toBe(total);
   });
 
+  it('messages two people of one name with neither phone nor email, each at their own address, as the warning says', async () => {
+    reset();
+    const cwd = workdir('name,role,groups,phone,email,slack,telegram,locale\nJean Martin,,staff,,,U0AAAA1,,fr\nJean Martin,,staff,,,U0BBBB2,,fr\n');
+    const run = await runCli(['outage', '--yes', '--json', '--var', 'eta=15:30', '--channels', 'slack', ...FAST], { cwd, env: baseEnv(fakes.env) });
+    expect(run.stderr).toContain('both rows will be messaged as two people');
+    expect(run.code).toBe(0);
+    expect(fakes.slack.messages.map((m) => m.to).sort()).toEqual(['U0AAAA1', 'U0BBBB2']);
+    const report = JSON.parse(run.stdout);
+    expect(report.channels.slack).toMatchObject({ planned: 2, delivered: 2 });
+    expect(report.people).toMatchObject({ targeted: 2, reached: 2, notReached: 0 });
+  });
+
   it('records provider ids and idempotency keys in the journal', async () => {
     reset();
     const cwd = workdir();

@@ -161,6 +161,8 @@ interface Index {
   /** Later rows of the same person, by the person's ordinal; and the lines of those rows. */
   twins: Map<number, Contact[]>;
   twinLines: Set<number>;
+  /** Lines whose person has another key than toContact gives: a namesake with neither phone nor email (`name:…#2`). */
+  keyOfLine: Map<number, string>;
 }
 
 function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, options: ContactOptions, notUtf8?: () => UserError): ContactStream {
@@ -169,7 +171,7 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   const stream: ContactStream = { contacts: [], count: 0, groupSizes: {}, extraColumns: [], locales: [], invalid: [], notices: [], sha256: '' };
   const index: Index = {
     lines: new Column((n) => new Uint32Array(n)), names: new TextList(), groupSetOf: new Column((n) => new Uint32Array(n)), groupSets: [], groupSetIds: new Map(),
-    reachedAt: new Column((n) => new Uint8Array(n)), phones: new Column((n) => new Float64Array(n)), invalidLines: new Set(), twins: new Map(), twinLines: new Set() };
+    reachedAt: new Column((n) => new Uint8Array(n)), phones: new Column((n) => new Float64Array(n)), invalidLines: new Set(), twins: new Map(), twinLines: new Set(), keyOfLine: new Map() };
   const setId = (groups: string[]) => {
     const key = groups.join('|');
     let id = index.groupSetIds.get(key);
@@ -181,6 +183,19 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
   const byPhone = new HashedKeys();
   const byEmail = new HashedKeys();
   const byName = new HashedKeys();
+  const nameKeys = new HashedKeys();
+  /**
+   * A person with neither phone nor email is known by name (`name:jean martin`). Two such
+   * namesakes are two people (a warning says so): the second becomes `name:jean martin#2`,
+   * or they would share delivery ids, and the second would be taken for the first and
+   * never messaged. The same file always gives the same keys (a roll call reads it again).
+   */
+  const uniqueNameKey = (key: string) => {
+    let unique = key;
+    for (let n = 2; nameKeys.get(unique) !== undefined; n++) unique = `${key}#${n}`;
+    nameKeys.set(unique, 0);
+    return unique;
+  };
   const locales = new Set<string>();
   const digest = createHash('sha256');
   const decoder = notUtf8 && new TextDecoder('utf-8', { fatal: true });
@@ -222,6 +237,10 @@ function streamContacts(chunks: () => Iterable<Buffer>, fileName: string, option
       index.reachedAt.set(twin, reachedAt | (phone ? HAS_PHONE : 0) | (email ? HAS_EMAIL : 0));
       stream.notices.push({ where: `${fileName}:${line}`, message: `same person as line ${index.lines.get(twin)} (${index.names.at(twin)}); merged and reached once.`, group: 'contacts' });
       continue;
+    }
+    if (!phone && !email) {
+      const key = uniqueNameKey(result.key);
+      if (key !== result.key) index.keyOfLine.set(line, (result.key = key));
     }
     const ordinal = stream.count++;
     kept?.push(result);
@@ -276,6 +295,7 @@ function* eachContact(
     const known = digits === 0 ? undefined : { value: `+${digits}`, ...((index.reachedAt.get(ordinal) & LANDLINE) !== 0 && { landline: true }) };
     const contact = toContact(record, line, options, columns, { known });
     if (typeof contact === 'string') continue; // the file changed: said after the last row
+    contact.key = index.keyOfLine.get(line) ?? contact.key;
     yield* withTwins(contact, index.twins.get(ordinal), options.channels);
     ordinal += 1;
   }

@@ -55,6 +55,16 @@ describe('openContacts', () => {
     expect([...stream.contacts]).toEqual(people);
   });
 
+  it('namesakes with neither phone nor email are two people with two keys, read once or twice', () => {
+    const namesakes = ['Jean Martin,,staff,,,U0AAAA1,,fr', 'jean martin,,staff,,,U0BBBB2,,fr', 'Jean Martin,,staff,,,,123456789,fr', 'Jean Martin#2,,staff,,,U0CCCC3,,fr'];
+    const keys = (rows: string[]) => [...openContacts(list(rows), options).contacts].filter((c) => /jean martin/i.test(c.name)).map((c) => c.key);
+    const expected = ['name:jean martin', 'name:jean martin#2', 'name:jean martin#3', 'name:jean martin#2#2'];
+    expect(keys(namesakes)).toEqual(expected);
+    // Over 1 MB, planning reads the file again: the same keys.
+    const filler = Array.from({ length: 25_000 }, (_, i) => `Person ${i},,staff,,person${i}@example.com,,,en`);
+    expect(keys([...namesakes.slice(0, 2), ...filler, ...namesakes.slice(2)])).toEqual(expected);
+  });
+
   it('reads a list longer than one chunk, a row cut across chunks included', () => {
     const rows = Array.from({ length: 3000 }, (_, i) => `"Person ${i}, the ${'very '.repeat(i % 7)}long",,staff,,person${i}@example.com,,,fr`);
     const stream = openContacts(list(rows), options);
