@@ -62,8 +62,8 @@ export async function execute(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  // Each channel starts sending as soon as its own SDK is loaded, the quickest to load
-  // first: the first message does not wait for all of them. (Dispatch waits for a channel's
+  // Each channel starts sending as soon as its own SDK is loaded, one after the other
+  // (connectOrder): the first message does not wait for all of them. (Dispatch waits for a channel's
   // transport before its rate limiter starts, so that still starts warm.)
   const connections = connectInTurn<Transport>(
     options.dryRun ? [] : connectOrder(totals, options.limits, options.strategy),

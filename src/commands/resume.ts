@@ -22,7 +22,7 @@ import { printDamage } from '../format.js';
 import { createOutput } from '../output.js';
 import { confirmSend } from './confirm.js';
 import { execute } from './execute.js';
-import { parseTuning, type TuningFlags } from './tuning.js';
+import { describeTuning, parseTuning, resumeTuning, type TuningFlags } from './tuning.js';
 import { keepHeapNearLive } from '../heap.js';
 
 export interface ResumeFlags extends TuningFlags {
@@ -36,14 +36,14 @@ export interface ResumeFlags extends TuningFlags {
 
 export async function resume(input: string, flags: ResumeFlags): Promise<number> {
   keepHeapNearLive();
-  const tuning = parseTuning(flags);
+  const given = parseTuning(flags); // a bad flag fails before anything is read
   const config = loadConfig();
   const out = createOutput({ ci: config.ci });
   const { runId, path } = resolveRun(input);
   if (flags.queue !== undefined) {
     // Through the workers: they hold the credentials and apply the unknown-outcome policy (src/queue/).
     const { queueFlag, resumeQueued } = await import('../queue/commands.js');
-    return resumeQueued(queueFlag(flags.queue, { envByDefault: true })!, runId, flags, { config, out, ...tuning },
+    return resumeQueued(queueFlag(flags.queue, { envByDefault: true })!, runId, flags, { config, out, ...given },
       (messages) => confirmSend(out, { yes: flags.yes, ci: config.ci, messages }));
   }
   const replayed = readRun(path);
@@ -60,6 +60,7 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
   }
   const run = replayed.run;
   if (!run) throw new UserError(`The journal of run ${runId} has no readable run record (line 1); it cannot be resumed.`);
+  const tuning = parseTuning(resumeTuning(run.tuning, flags));
 
   const journal = new Journal(path, replayed);
   // Read from the compact run state, a delivery at a time: only what is left to send
@@ -101,6 +102,7 @@ export async function resume(input: string, flags: ResumeFlags): Promise<number>
       ...(failed ? [`, ${failed} of them failed before`] : []),
     ];
     out.line(`Resuming ${runId}: ${todo.length} message(s) left${details.join('')}.`);
+    if (run.tuning) out.line(`At the pace the run was started with: ${describeTuning(run.tuning)} (flags given to resume change it).`);
     if (!run.dryRun) await confirmSend(out, { yes: flags.yes, ci: config.ci, messages: todo.length });
   }
   const strategy: Strategy = run.strategy === 'first' ? { kind: 'first', priority: run.priority ?? [] } : { kind: 'all' };

@@ -1,6 +1,6 @@
 /** `notify <scenario>`: plan, confirm, send (or dry-run), record, report. */
 import type { DeliverySource } from '../core/dispatch.js';
-import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPlace } from '../core/journal.js';
+import { Journal, journalPath, plannedDelivery, type JournalEntry, type RecordPlace, type RunTuning } from '../core/journal.js';
 import { UserError } from '../errors.js';
 import { printBlastRadius, printNotices, printPlanSummary, printPreviews } from '../format.js';
 import { createOutput, type Output } from '../output.js';
@@ -10,7 +10,7 @@ import { blastRadius, type BlastFlags } from './blast.js';
 import { auditHeader, redactVariables } from './audit-header.js';
 import { confirmSend, countFlag } from './confirm.js';
 import { execute } from './execute.js';
-import { parseTuning, type TuningFlags } from './tuning.js';
+import { givenTuning, parseTuning, type TuningFlags } from './tuning.js';
 import { DEFAULT_PRIORITY, describeMissing, parseChannelList, unconfigured } from '../channels/index.js';
 import type { ChannelName } from '../core/types.js';
 import type { Delivery } from '../core/plan.js';
@@ -73,7 +73,7 @@ async function planAndReview(
 
   // Only a live send given --status-page is news for the public page (a dry run told nobody).
   const publish = live && flags.statusPage !== undefined;
-  const { prepared, journal } = recordPlan(inputs, scenario, live, strategy, publish);
+  const { prepared, journal } = recordPlan(inputs, scenario, live, strategy, { publish, tuning: givenTuning(flags) });
   if (publish && (inputs.groups.length > 0 || inputs.contactNames.length > 0)) {
     prepared.notices.push({
       where: '--status-page',
@@ -106,7 +106,9 @@ async function planAndReview(
  * and only its place in the file is remembered. Sending reads the messages back from
  * there, so a plan of any size is never held in memory.
  */
-function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy: ReturnType<typeof parseStrategy>, publish: boolean) {
+function recordPlan(
+  inputs: Inputs, scenario: Scenario, live: boolean, strategy: ReturnType<typeof parseStrategy>, { publish, tuning }: { publish: boolean; tuning?: RunTuning },
+) {
   let journal: Journal | undefined;
   try {
     const prepared = planScenario(inputs, scenario, {
@@ -121,6 +123,7 @@ function recordPlan(inputs: Inputs, scenario: Scenario, live: boolean, strategy:
           ...(strategy.kind === 'first' && { priority: strategy.priority }),
           variables: redactVariables(variables),
           ...(publish && { publish: true }),
+          ...(tuning && { tuning }),
           groupSizes: inputs.contacts.groupSizes,
           audit: auditHeader({
             config: inputs.config, contactsFile: inputs.source.path, templatesDir: inputs.templates.dir, variables, contactsSha256: inputs.contacts.sha256,

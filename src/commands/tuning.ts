@@ -5,6 +5,7 @@
  */
 import { CHANNEL_LIST, CHANNEL_NAMES } from '../channels/index.js';
 import type { ChannelLimits } from '../core/dispatch.js';
+import type { RunTuning } from '../core/journal.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../core/retry.js';
 import type { ChannelName } from '../core/types.js';
 import { UserError } from '../errors.js';
@@ -16,11 +17,38 @@ export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = Object.fromEnt
 export const describeDefaults = (key: 'perSecond' | 'concurrency') =>
   CHANNEL_LIST.filter((c) => c.defaults[key] !== undefined).map((c) => `${c.name}=${c.defaults[key]}`).join(' ');
 
-export interface TuningFlags {
-  rate?: string[];
-  concurrency?: string[];
-  maxAttempts?: string;
-  attemptTimeout?: string;
+export type TuningFlags = RunTuning;
+
+/** The pace flags given, to keep in the run record (undefined: none, the defaults). */
+export function givenTuning(flags: TuningFlags): RunTuning | undefined {
+  const given: RunTuning = {
+    ...(flags.rate && { rate: flags.rate }), ...(flags.concurrency && { concurrency: flags.concurrency }),
+    ...(flags.maxAttempts !== undefined && { maxAttempts: flags.maxAttempts }), ...(flags.attemptTimeout !== undefined && { attemptTimeout: flags.attemptTimeout }),
+  };
+  return Object.keys(given).length > 0 ? given : undefined;
+}
+
+/** The flags as they would be typed: `--rate sms=5 --max-attempts 3`. */
+export function describeTuning(tuning: RunTuning): string {
+  return [
+    ...(tuning.rate ?? []).map((r) => `--rate ${r}`), ...(tuning.concurrency ?? []).map((c) => `--concurrency ${c}`),
+    ...(tuning.maxAttempts !== undefined ? [`--max-attempts ${tuning.maxAttempts}`] : []),
+    ...(tuning.attemptTimeout !== undefined ? [`--attempt-timeout ${tuning.attemptTimeout}`] : []),
+  ].join(' ');
+}
+
+/**
+ * A resume's pace: the run's own flags, then the resume's (a channel named again, or
+ * `all=`, takes the later value). A lead who slowed SMS for a carrier's limit, or sped it
+ * up for a messaging service, must not have the rest go at the defaults after a crash.
+ */
+export function resumeTuning(run: RunTuning | undefined, flags: TuningFlags): TuningFlags {
+  return {
+    rate: [...(run?.rate ?? []), ...(flags.rate ?? [])],
+    concurrency: [...(run?.concurrency ?? []), ...(flags.concurrency ?? [])],
+    ...((flags.maxAttempts ?? run?.maxAttempts) !== undefined && { maxAttempts: flags.maxAttempts ?? run?.maxAttempts }),
+    ...((flags.attemptTimeout ?? run?.attemptTimeout) !== undefined && { attemptTimeout: flags.attemptTimeout ?? run?.attemptTimeout }),
+  };
 }
 
 export function parseTuning(flags: TuningFlags): { limits: Record<ChannelName, ChannelLimits>; retry: RetryPolicy } {

@@ -69,6 +69,8 @@ export interface RunInfo {
   variables: Record<string, string>;
   /** Sent with --status-page: this run is news for the public status page. Absent: it is not. */
   publish?: boolean;
+  /** The pace flags as typed, when any was given: a resume goes at the same pace unless told otherwise. */
+  tuning?: RunTuning;
   /** People per group in the contact list at the time, so the next run can tell a list that grew or shrank. */
   groupSizes?: Record<string, number>;
   /**
@@ -76,6 +78,14 @@ export interface RunInfo {
    * record after this one carries `prev`, the hash of the record before it.
    */
   audit?: AuditHeader;
+}
+
+/** `--rate`, `--concurrency`, `--max-attempts`, `--attempt-timeout`, as typed (src/commands/tuning.ts reads them). */
+export interface RunTuning {
+  rate?: string[];
+  concurrency?: string[];
+  maxAttempts?: string;
+  attemptTimeout?: string;
 }
 
 /** Who ran a run, on what: written once, in the run record, and covered by the chain. */

@@ -68,8 +68,8 @@ async function expectPendingReport(cwd: string, runId: string, planned: Planned[
   expect(pending).toBeGreaterThan(0);
 }
 
-async function resume(cwd: string, runId: string) {
-  const result = await runCli(['resume', runId, '--yes', '--json', ...PACE], { cwd, env: baseEnv(fakes.env) });
+async function resume(cwd: string, runId: string, pace = PACE) {
+  const result = await runCli(['resume', runId, '--yes', '--json', ...pace], { cwd, env: baseEnv(fakes.env) });
   expect(result.code, result.stderr).toBe(0);
   const report = JSON.parse(result.stdout) as RunReport;
   expect(report.complete).toBe(true);
@@ -177,7 +177,11 @@ describe('a live run of a few hundred deliveries, stopped midway and resumed', (
 
     await expectPendingReport(cwd, runId, planned, deliveredBefore);
 
-    const { report } = await resume(cwd, runId);
+    // No pace flags: the run's own (rates off) are kept; at the defaults (SMS and Slack at
+    // 1/s) the rest would take minutes, past the test's time limit.
+    expect(atStop[0]).toMatchObject({ kind: 'run', tuning: { rate: ['all=off'], concurrency: [PACE[3]] } });
+    const { report, stderr } = await resume(cwd, runId, []);
+    expect(stderr).toContain(`At the pace the run was started with: --rate all=off --concurrency ${PACE[3]}`);
     const copies = expectEveryoneReached(planned);
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
     expect(report.mayBeDuplicated).toEqual([]);
