@@ -14,7 +14,10 @@
  */
 import { build } from 'esbuild';
 
-const LOADED_ON_DEMAND = ['twilio', '@slack/web-api', 'node-telegram-bot-api', 'nodemailer', 'imapflow', 'bullmq', 'ioredis'];
+const LOADED_ON_DEMAND = [
+  'twilio', '@slack/web-api', 'node-telegram-bot-api', 'nodemailer', 'imapflow', 'bullmq', 'ioredis',
+  'https-proxy-agent', 'http-proxy-agent', // only when HTTPS_PROXY or HTTP_PROXY is set (src/channels/proxy.ts)
+];
 
 await build({
   entryPoints: ['src/cli.ts'],

@@ -9,6 +9,7 @@
 import { type Channel, type ChannelSettings, type Transport } from '../core/channel.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem } from '../core/types.js';
+import { HttpConnection } from './http-connection.js';
 import { networkCodes } from './network-codes.js';
 
 /** Discord refuses `content` longer than this, counted in characters (code points), after trimming. */
@@ -137,12 +138,13 @@ export const discord: Channel = {
     postUrl.searchParams.set('wait', 'true'); // answer with the created message, or the reason it was refused
     const webhookUrl = new URL(url.pathname, url.origin);
 
+    const http = await HttpConnection.open();
     const request = async (init: RequestInit, target: URL, signal: AbortSignal, sending: boolean): Promise<unknown> => {
       if (signal.aborted) throw new RetryableError('not sent: the time limit ran out before the request started', 'aborted');
       let response: Response;
       let body: unknown;
       try {
-        response = await fetch(target, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]) });
+        response = await http.fetch(target, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]) });
         const text = await response.text();
         body = parseJson(text);
       } catch (err) {
@@ -174,7 +176,9 @@ export const discord: Channel = {
         }
       },
       // Requests go through Node's global fetch pool, which closes idle sockets by itself.
-      async close() {},
+      async close() {
+        http.close();
+      },
     };
   },
 };

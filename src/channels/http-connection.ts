@@ -8,10 +8,12 @@
  * message. Requests we cannot send as they are (a FormData or stream body: file uploads,
  * which no channel makes) still go through the platform fetch.
  *
- * One connection per channel transport: its own sockets, released by `close()`.
+ * One connection per channel transport: its own sockets, released by `close()`. Through
+ * the proxy HTTPS_PROXY / HTTP_PROXY name, when they do (proxy.ts).
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { loadProxyAgents, type ProxyAgents } from './proxy.js';
 
 /** A backstop for a request made without a signal; the dispatcher's signal is the real time limit. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -44,6 +46,14 @@ export class HttpConnection {
     'https:': new https.Agent({ keepAlive: true }),
   };
 
+  /** `proxies`: the routes through a proxy, when the environment names one (loadProxyAgents). */
+  constructor(private readonly proxies?: ProxyAgents) {}
+
+  /** A connection that goes through the environment's proxy, if it names one. */
+  static async open(): Promise<HttpConnection> {
+    return new HttpConnection(await loadProxyAgents());
+  }
+
   /** One request; a socket error rejects with the error as Node gives it (its `code`: ECONNRESET, ECONNREFUSED…). */
   request(url: URL, { method, headers, body, signal, timeoutMs = DEFAULT_TIMEOUT_MS }: HttpRequest): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
@@ -51,7 +61,8 @@ export class HttpConnection {
       const secure = url.protocol === 'https:';
       if (!secure && url.protocol !== 'http:') return reject(new TypeError(`unsupported protocol ${url.protocol}`));
       const withLength = body === undefined ? headers : { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) };
-      const options = { method, headers: withLength, agent: this.agents[secure ? 'https:' : 'http:'], ...(!signal && { timeout: timeoutMs }) };
+      const agent = this.proxies?.agentFor(url) ?? this.agents[secure ? 'https:' : 'http:'];
+      const options = { method, headers: withLength, agent, ...(!signal && { timeout: timeoutMs }) };
       const req = (secure ? https : http).request(url, options, (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -119,6 +130,7 @@ export class HttpConnection {
   close(): void {
     this.agents['http:'].destroy();
     this.agents['https:'].destroy();
+    this.proxies?.close();
   }
 }
 

@@ -11,6 +11,7 @@ import { unsetVariables, type AddressColumn, type Channel, type ChannelSettings,
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import { parsePhone, phoneColumn } from '../core/phone.js';
 import type { Problem } from '../core/types.js';
+import { HttpConnection } from './http-connection.js';
 import { networkCodes } from './network-codes.js';
 
 /**
@@ -111,12 +112,13 @@ export const signal: Channel = {
     const headers: Record<string, string> = { accept: 'application/json', ...(token && { authorization: `Bearer ${token}` }) };
     const secrets = token ? [token] : [];
 
+    const http = await HttpConnection.open();
     /** One request; the answer's status and JSON (or text), or a DeliveryError for what went wrong on the way. */
     const request = async (path: string, signal: AbortSignal, sending: boolean, body?: object) => {
       if (signal.aborted) throw new RetryableError('not sent: the time limit ran out before the request started', 'aborted');
       const maybeSent = sending ? '; the message may or may not have been sent' : '';
       try {
-        const res = await fetch(`${base}${path}`, {
+        const res = await http.fetch(`${base}${path}`, {
           method: body ? 'POST' : 'GET',
           headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
           ...(body && { body: JSON.stringify(body) }),
@@ -196,7 +198,9 @@ export const signal: Channel = {
       },
 
       // Requests go through Node's global fetch pool, which closes idle sockets by itself.
-      async close() {},
+      async close() {
+        http.close();
+      },
     };
   },
 };

@@ -109,7 +109,7 @@ export const slack: Channel = {
     // the HTTP request, and one client serves the whole run (a client per call cost more CPU
     // than the request itself). Requests go out through node:http (http-connection.ts).
     const calls = new CallContext<AbortSignal>();
-    const http = new HttpConnection();
+    const http = await HttpConnection.open();
     const client = new WebClient(token, {
       ...options,
       // The SDK's own queue must never hold a call back: a held call would reach fetch

@@ -25,6 +25,7 @@ import { unsetVariables, type Channel, type ChannelSettings, type Transport } fr
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import type { Problem, Rendered } from '../core/types.js';
 import { UserError } from '../errors.js';
+import { HttpConnection } from './http-connection.js';
 import { networkCodes } from './network-codes.js';
 
 /** Teams refuses messages above ~28 KB (the whole JSON posted); a margin for the flow's own wrapping. */
@@ -160,10 +161,11 @@ export const teams: Channel = {
     // The signature as written in the URL and decoded, and the whole URL: none may be shown.
     const rawSig = /[?&]sig=([^&#]+)/.exec(settings.env[VARIABLE]!)?.[1];
     const secrets = [settings.env[VARIABLE]!, webhook.href, webhook.searchParams.get('sig')!, ...(rawSig ? [rawSig] : [])];
+    const http = await HttpConnection.open();
     const call = async (method: 'POST' | 'GET', signal: AbortSignal, body?: string): Promise<Response> => {
       if (signal.aborted) throw new RetryableError('not sent: the time limit ran out before the request started', 'aborted');
       try {
-        return await fetch(webhook, {
+        return await http.fetch(webhook, {
           method,
           ...(body !== undefined && { body, headers: { 'content-type': 'application/json' } }),
           // A redirected POST could be re-sent elsewhere, with the signature: never follow.
@@ -204,8 +206,9 @@ export const teams: Channel = {
           throw statusError(res, detail, host, secrets, false);
         }
       },
-      // Requests go through Node's global fetch pool, which closes idle sockets by itself.
-      async close() {},
+      async close() {
+        http.close();
+      },
     };
   },
 };

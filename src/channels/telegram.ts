@@ -87,7 +87,7 @@ export const telegram: Channel = {
     // timeoutMs 0: every call here carries the caller's signal, which is the time limit; the
     // SDK's own would add a timer and a combined signal per request (the connection still
     // has a backstop for a request without a signal). Requests go out through node:http.
-    const http = new HttpConnection();
+    const http = await HttpConnection.open();
     const api = new Api(token, { apiRoot: apiUrl, maxRetries: 0, timeoutMs: 0, fetch: http.fetch });
     const host = new URL(apiUrl).host;
 

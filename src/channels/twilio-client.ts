@@ -89,7 +89,7 @@ export async function connectTwilio(settings: ChannelSettings, errors: TwilioErr
   }
   const { default: twilio } = await import('twilio');
   const context = new CallContext<TwilioRequest>();
-  const http = new HttpConnection();
+  const http = await HttpConnection.open();
   // No SDK retries: the dispatcher owns retries (the SDK's autoRetry ignores Retry-After).
   const httpClient = { request: (opts: TwilioHttpOptions) => sendRequest(http, context.current, opts) };
   // edge/region '' so TWILIO_EDGE/TWILIO_REGION cannot rewrite the host; logLevel so
