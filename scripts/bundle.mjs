@@ -28,6 +28,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: LOADED_ON_DEMAND,
+  alias: { 'source-map': './scripts/no-source-map.cjs' },
   // Bundled CommonJS libraries (handlebars) call require() for Node's own modules.
   banner: { js: "import { createRequire as __notifyCreateRequire } from 'node:module';\nconst require = __notifyCreateRequire(import.meta.url);" },
   // Read only with --debug (src/cli.ts), to show stack traces in the TypeScript sources.

@@ -22,7 +22,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserError } from '../../errors.js';
 import { parseDuration } from '../duration.js';
 import { displayPath } from '../templates.js';
