@@ -4,6 +4,7 @@
  * and say so, once, naming the package to install.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tempDir } from '../helpers/cli.js';
 
@@ -74,6 +75,7 @@ export async function startRedis(options: { persistent?: boolean; args?: string[
     port, dir, url: `redis://127.0.0.1:${port}`,
     kill: () => stop('SIGKILL'),
     start,
-    close: () => stop('SIGTERM'),
+    // Its folder goes with it (the bench starts one too, outside any test file's clean-up).
+    close: () => stop('SIGTERM').then(() => rmSync(dir, { recursive: true, force: true })),
   };
 }
