@@ -35,8 +35,8 @@ export interface ProxyAgents {
 }
 
 /** Undefined when no proxy variable is set (the usual case): nothing is loaded. */
-export async function loadProxyAgents(env: NodeJS.ProcessEnv = process.env): Promise<ProxyAgents | undefined> {
-  if (!VARIABLES.some((name) => env[name] || env[name.toLowerCase()])) return undefined;
+export async function loadProxyAgents(): Promise<ProxyAgents | undefined> {
+  if (!VARIABLES.some((name) => process.env[name] || process.env[name.toLowerCase()])) return undefined;
   const [{ HttpsProxyAgent }, { HttpProxyAgent }] = await Promise.all([import('https-proxy-agent'), import('http-proxy-agent')]);
   const agents = new Map<string, Agent>();
   return {
