@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod'; // as a namespace: the bundle keeps only what is used (scripts/bundle.mjs)
 import { CHANNEL_LIST } from './channels/index.js';
 import type { EnvVar } from './core/channel.js';
 import { readEnvFile } from './env-file.js';
