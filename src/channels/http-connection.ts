@@ -64,6 +64,10 @@ export class HttpConnection {
       const agent = this.proxies?.agentFor(url) ?? this.agents[secure ? 'https:' : 'http:'];
       const options = { method, headers: withLength, agent, ...(!signal && { timeout: timeoutMs }) };
       const req = (secure ? https : http).request(url, options, (res) => {
+        if (proxyRefused !== undefined) {
+          res.resume();
+          return fail(Object.assign(new Error(`the proxy refused to open a connection to ${url.host} (HTTP ${proxyRefused}); check HTTPS_PROXY and NO_PROXY`), { code: 'EPROXY' }));
+        }
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -85,6 +89,12 @@ export class HttpConnection {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', fail);
+      // A proxy that refuses the tunnel has its answer passed on as if it were the provider's
+      // (https-proxy-agent): a 403 would read as a bad token. It is a network failure: nothing was sent.
+      let proxyRefused: number | undefined;
+      req.once('proxyConnect', ({ statusCode }: { statusCode: number }) => {
+        if (statusCode !== 200) proxyRefused = statusCode;
+      });
       if (!signal) req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
       req.end(body);
     });

@@ -5,6 +5,7 @@
  */
 export const networkCodes: Record<string, [boolean, string]> = {
   ECONNREFUSED: [false, 'refused the connection'],
+  EPROXY: [false, 'cannot be reached: the proxy (HTTPS_PROXY) refused the connection'],
   ENOTFOUND: [false, 'cannot be found (DNS)'],
   EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
   EHOSTUNREACH: [false, 'cannot be reached (no route to host)'],

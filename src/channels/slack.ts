@@ -194,7 +194,7 @@ interface SdkError {
   retryAfter?: number;
   statusCode?: number;
   data?: { error?: string; response_metadata?: { retryAfter?: number } };
-  original?: { name?: string; cause?: { code?: string } };
+  original?: { name?: string; cause?: { code?: string; message?: string } };
   message?: string;
 }
 
@@ -223,6 +223,7 @@ function toDeliveryError(err: unknown, signal: AbortSignal, host: string, sendin
     }
     case 'slack_webapi_request_error': {
       const cause = e.original?.cause?.code;
+      if (cause === 'EPROXY') return new RetryableError(`Slack cannot be reached: ${e.original?.cause?.message}`, cause);
       if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN' || cause === 'EHOSTUNREACH') {
         return new RetryableError(`Slack cannot be reached at ${host} (SLACK_API_URL): ${cause}`, cause);
       }

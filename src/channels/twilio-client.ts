@@ -58,6 +58,7 @@ export interface TwilioErrors {
 /** Socket errors (their `code`) → [outcome unknown: the request may have left, what happened]. */
 const networkCodes: Record<string, [boolean, string]> = {
   ECONNREFUSED: [false, 'refused the connection'],
+  EPROXY: [false, 'cannot be reached: the proxy (HTTPS_PROXY) refused the connection'],
   ENOTFOUND: [false, 'cannot be found (DNS)'],
   EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
   ECONNRESET: [true, 'closed the connection before answering'],

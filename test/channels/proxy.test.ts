@@ -104,17 +104,30 @@ describe('HttpConnection behind a proxy', () => {
     expect(proxy.seen).toEqual([{ line: `GET http://telegram.test:${port}/bot${fake.env.TELEGRAM_BOT_TOKEN}/getMe`, auth: `Basic ${Buffer.from('crisis:pa ss').toString('base64')}` }]);
   });
 
-  it('asks the proxy for a tunnel (CONNECT) to an https host; a refusal is the proxy\'s answer, not the provider\'s', async () => {
+  it('asks the proxy for a tunnel (CONNECT) to an https host; a refusal fails as a network error, not as the provider\'s 403', async () => {
     proxy.seen.length = 0;
     setEnv({ HTTPS_PROXY: proxy.url });
     const connection = await HttpConnection.open();
     try {
-      const res = await connection.fetch('https://api.telegram.test/bot1/getMe');
-      expect([res.status, await res.text()]).toEqual([403, '']);
+      const failure = await connection.fetch('https://api.telegram.test/bot1/getMe').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TypeError);
+      expect((failure as TypeError).cause).toMatchObject({ code: 'EPROXY', message: expect.stringContaining('the proxy refused to open a connection to api.telegram.test (HTTP 403)') });
     } finally {
       connection.close();
     }
     expect(proxy.seen).toEqual([{ line: 'CONNECT api.telegram.test:443' }]);
+  });
+
+  it('a send through a proxy that refuses says so, and counts the message as not sent', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'contacts.csv'), 'name,role,groups,phone,email,slack,telegram,locale\nAnn,,staff,,,,1001,en\n');
+    const env = baseEnv({ ...fake.env, TELEGRAM_API_URL: 'https://api.telegram.test', HTTPS_PROXY: proxy.url });
+    const run = await runCli(['outage', '--yes', '--json', '--var', 'eta=14:00', '--channels', 'telegram', '--max-attempts', '1'], { cwd, env });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.channels.telegram).toMatchObject({ planned: 1, delivered: 0, failed: 1 });
+    expect(JSON.stringify(report)).toContain('the proxy (HTTPS_PROXY) refused the connection');
+    expect(report.mayBeDuplicated).toEqual([]);
   });
 
   it('a send through the CLI reaches the provider through the proxy', async () => {
