@@ -27,6 +27,17 @@ export function proxyFor(url: URL): string | undefined {
   return written && !written.includes('://') ? `http://${written}` : proxy;
 }
 
+/**
+ * The proxy variables set, as `notify check --live` shows them (`HTTPS_PROXY=http://proxy.corp:3128`):
+ * a user name and password in them are hidden.
+ */
+export function proxySettings(): string[] {
+  return [...VARIABLES, 'NO_PROXY'].flatMap((name) => {
+    const value = process.env[name.toLowerCase()] || process.env[name];
+    return value ? [`${name}=${value.replace(/^([a-z][a-z\d+.-]*:\/\/)?[^@/]*@/i, '$1***@')}`] : [];
+  });
+}
+
 /** Keep-alive agents through the proxies the environment names, made on first use. */
 export interface ProxyAgents {
   /** The agent for a request to `url`, or undefined when it goes straight there. */

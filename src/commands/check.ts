@@ -5,6 +5,7 @@
  * reports every problem at once. Exit 0 when the plan is sound, 2 otherwise.
  */
 import { channelNamed, unconfigured } from '../channels/index.js';
+import { proxySettings } from '../channels/proxy.js';
 import type { Config } from '../config.js';
 import { answerProblems } from '../core/answers.js';
 import { renderEveryTemplate } from '../core/coverage.js';
@@ -98,7 +99,7 @@ export async function check(flags: CheckFlags): Promise<number> {
   }
 
   result.ok = problems.length === 0;
-  printCheck(out, result, inputs.source.isExample);
+  printCheck(out, result, inputs.source.isExample, flags.live === true && !queued);
   if (flags.json) out.json(result);
   return result.ok ? EXIT.ok : EXIT.invalid;
 }
@@ -123,7 +124,7 @@ async function verifyCredentials(config: Config, channels: ChannelName[], result
   );
 }
 
-function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, isExample: boolean) {
+function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, isExample: boolean, live: boolean) {
   const { color } = out;
   for (const s of result.scenarios) {
     const mark = s.problems ? color.red('✗') : color.green('✓');
@@ -133,6 +134,7 @@ function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, i
   }
   const creds = Object.entries(result.credentials).map(([c, status]) => `${c}: ${status}`);
   if (creds.length) out.line(`Credentials: ${creds.join(' · ')}${isExample ? ' (example list: missing credentials are not an error)' : ''}`);
+  if (live && proxySettings().length > 0) out.line(`Through the proxy: ${proxySettings().join(' ')} (all channels but email).`);
   if (result.queue) {
     const { url, reachable, workers } = result.queue;
     out.line(`Queue: ${url} ${reachable ? `answers; ${workers.length} live worker(s)${workers.length ? `: ${workers.map((w) => `${w.id} (${w.channels.join(',')})`).join(', ')}` : ''}` : 'does not answer'}`);

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpConnection } from '../../src/channels/http-connection.js';
-import { proxyFor } from '../../src/channels/proxy.js';
+import { proxyFor, proxySettings } from '../../src/channels/proxy.js';
 import { startTelegramFake } from '../fakes/telegram.js';
 import { baseEnv, runCli, tempDir } from '../helpers/cli.js';
 
@@ -81,6 +81,15 @@ describe('proxyFor: the route the environment gives a request', () => {
   });
 });
 
+describe('proxySettings: what notify check --live shows', () => {
+  it('each variable set, with any user name and password hidden', () => {
+    setEnv({ https_proxy: 'http://crisis:s3cret@proxy.corp:3128', HTTP_PROXY: 'ops:pw@proxy.corp:8080', NO_PROXY: '.internal.corp' });
+    expect(proxySettings()).toEqual(['HTTPS_PROXY=http://***@proxy.corp:3128', 'HTTP_PROXY=***@proxy.corp:8080', 'NO_PROXY=.internal.corp']);
+    setEnv({});
+    expect(proxySettings()).toEqual([]);
+  });
+});
+
 describe('HttpConnection behind a proxy', () => {
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let fake: Awaited<ReturnType<typeof startTelegramFake>>;
@@ -116,6 +125,19 @@ describe('HttpConnection behind a proxy', () => {
       connection.close();
     }
     expect(proxy.seen).toEqual([{ line: 'CONNECT api.telegram.test:443' }]);
+  });
+
+  it('notify check --live asks the provider through the proxy, and says which proxy without its password', async () => {
+    proxy.seen.length = 0;
+    const port = new URL(fake.env.TELEGRAM_API_URL!).port;
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'contacts.csv'), 'name,role,groups,phone,email,slack,telegram,locale\nAnn,,staff,,,,1001,en\n');
+    const env = baseEnv({ ...fake.env, TELEGRAM_API_URL: `http://telegram.test:${port}`, HTTP_PROXY: proxy.url.replace('http://', 'http://crisis:s3cret@') });
+    const run = await runCli(['check', '--live', '--channels', 'telegram', '--var', 'eta=14:00'], { cwd, env });
+    expect(run.stdout + run.stderr).toContain('telegram: ok');
+    expect(run.stdout + run.stderr).toContain(`Through the proxy: HTTP_PROXY=http://***@127.0.0.1:${new URL(proxy.url).port}`);
+    expect(run.stdout + run.stderr).not.toContain('s3cret');
+    expect(proxy.seen.map((s) => s.line.replace(/^\w+ /, ''))).toEqual([`http://telegram.test:${port}/bot${fake.env.TELEGRAM_BOT_TOKEN}/getMe`]);
   });
 
   it('a send through a proxy that refuses says so, and counts the message as not sent', async () => {
