@@ -175,7 +175,6 @@ export const discord: Channel = {
           throw new PermanentError(`${host} answered but not like a Discord webhook: check DISCORD_WEBHOOK_URL`, 'not-discord', true);
         }
       },
-      // Requests go through Node's global fetch pool, which closes idle sockets by itself.
       async close() {
         http.close();
       },

@@ -61,8 +61,8 @@ export class HttpConnection {
       const secure = url.protocol === 'https:';
       if (!secure && url.protocol !== 'http:') return reject(new TypeError(`unsupported protocol ${url.protocol}`));
       const withLength = body === undefined ? headers : { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) };
-      const agent = this.proxies?.agentFor(url) ?? this.agents[secure ? 'https:' : 'http:'];
-      const options = { method, headers: withLength, agent, ...(!signal && { timeout: timeoutMs }) };
+      const viaProxy = this.proxies?.agentFor(url);
+      const options = { method, headers: withLength, agent: viaProxy ?? this.agents[secure ? 'https:' : 'http:'], ...(!signal && { timeout: timeoutMs }) };
       const req = (secure ? https : http).request(url, options, (res) => {
         if (proxyRefused !== undefined) {
           res.resume();
@@ -92,9 +92,11 @@ export class HttpConnection {
       // A proxy that refuses the tunnel has its answer passed on as if it were the provider's
       // (https-proxy-agent): a 403 would read as a bad token. It is a network failure: nothing was sent.
       let proxyRefused: number | undefined;
-      req.once('proxyConnect', ({ statusCode }: { statusCode: number }) => {
-        if (statusCode !== 200) proxyRefused = statusCode;
-      });
+      if (viaProxy) {
+        req.once('proxyConnect', ({ statusCode }: { statusCode: number }) => {
+          if (statusCode !== 200) proxyRefused = statusCode;
+        });
+      }
       if (!signal) req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
       req.end(body);
     });

@@ -197,7 +197,6 @@ export const signal: Channel = {
         return { replies, receipts: [] };
       },
 
-      // Requests go through Node's global fetch pool, which closes idle sockets by itself.
       async close() {
         http.close();
       },

@@ -15,6 +15,7 @@ import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { ChannelSettings, EnvVar } from '../core/channel.js';
 import { PermanentError, RetryableError, type DeliveryError } from '../core/delivery-errors.js';
 import { CallContext, HttpConnection } from './http-connection.js';
+import { networkCodes as sharedNetworkCodes } from './network-codes.js';
 
 /** A backstop: the dispatcher's AbortSignal is the real time limit of a request. */
 const requestTimeoutMs = 30_000;
@@ -58,7 +59,7 @@ export interface TwilioErrors {
 /** Socket errors (their `code`) → [outcome unknown: the request may have left, what happened]. */
 const networkCodes: Record<string, [boolean, string]> = {
   ECONNREFUSED: [false, 'refused the connection'],
-  EPROXY: [false, 'cannot be reached: the proxy (HTTPS_PROXY) refused the connection'],
+  EPROXY: sharedNetworkCodes.EPROXY!,
   ENOTFOUND: [false, 'cannot be found (DNS)'],
   EAI_AGAIN: [false, 'cannot be found right now (DNS lookup failed)'],
   ECONNRESET: [true, 'closed the connection before answering'],

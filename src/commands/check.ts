@@ -134,7 +134,8 @@ function printCheck(out: ReturnType<typeof createOutput>, result: CheckResult, i
   }
   const creds = Object.entries(result.credentials).map(([c, status]) => `${c}: ${status}`);
   if (creds.length) out.line(`Credentials: ${creds.join(' · ')}${isExample ? ' (example list: missing credentials are not an error)' : ''}`);
-  if (live && proxySettings().length > 0) out.line(`Through the proxy: ${proxySettings().join(' ')} (all channels but email).`);
+  const proxies = live ? proxySettings() : [];
+  if (proxies.length > 0) out.line(`Through the proxy: ${proxies.join(' ')} (all channels but email).`);
   if (result.queue) {
     const { url, reachable, workers } = result.queue;
     out.line(`Queue: ${url} ${reachable ? `answers; ${workers.length} live worker(s)${workers.length ? `: ${workers.map((w) => `${w.id} (${w.channels.join(',')})`).join(', ')}` : ''}` : 'does not answer'}`);
